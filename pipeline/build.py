@@ -1,0 +1,132 @@
+"""`build(options) -> BuildReport`: read, validate, produce every output, write dist/ atomically."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .config import find_config, load_config
+from .errors import ContentError, Problem
+from .model import Program
+from .program import assemble
+from .read import read_content
+from .write import build_lock, write_tree
+
+Outputs = dict[str, bytes]
+
+
+@dataclass(frozen=True, slots=True)
+class BuildOptions:
+    content_dir: Path = Path("content")
+    out_dir: Path = Path("dist")
+    config_path: Path | None = None
+    strict: bool = False
+    keep_going: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class CheckReport:
+    """What validation found; `program` holds everything that was valid."""
+
+    program: Program
+    problems: tuple[Problem, ...]
+    excluded: tuple[str, ...] = ()
+
+    @property
+    def errors(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> tuple[Problem, ...]:
+        return tuple(p for p in self.problems if p.severity == "warning")
+
+    def summary(self) -> str:
+        program = self.program
+        left_out = len(program.files_left_out)
+        built = program.files_read - left_out - len(program.hidden)
+        parts = [f"{program.files_read} files read", f"{built} built", f"{left_out} left out"]
+        if program.hidden:
+            parts.append(f"{len(program.hidden)} hidden")
+        if self.excluded:
+            parts.append(f"{len(self.excluded)} excluded by config")
+        counts = f"{len(program.items)} items, {len(program.papers)} papers, {len(program.editions)} editions"
+        return f"{', '.join(parts)} ({counts}); {len(self.errors)} errors, {len(self.warnings)} warnings"
+
+
+@dataclass(frozen=True, slots=True)
+class BuildReport:
+    check: CheckReport
+    out_dir: Path
+    files_written: int
+    bytes_written: int
+    stage_seconds: dict[str, float] = field(default_factory=dict)
+
+
+def check(options: BuildOptions) -> CheckReport:
+    """Read and validate the content; write nothing. Strict mode makes warnings errors."""
+    config_path = options.config_path or find_config(options.content_dir)
+    config = load_config(config_path)
+    if not options.content_dir.is_dir():
+        raise ContentError(
+            [Problem(str(options.content_dir), 0, "content folder not found")], "nothing to build"
+        )
+    result = read_content(options.content_dir, config)
+    program, more = assemble(result, config)
+    problems = [_prefixed(p, options.content_dir) for p in result.problems + more]
+    if config.is_default and program.items:
+        problems.append(
+            Problem(
+                str(options.content_dir),
+                0,
+                "no pipeline.toml found: times are read as UTC; add [editions.<id>] timezone",
+                "warning",
+            )
+        )
+    if options.strict:
+        problems = [Problem(p.path, p.line, p.message, "error") for p in problems]
+        program = _with_left_out(program, problems, options.content_dir)
+    return CheckReport(program, tuple(sorted(set(problems))), tuple(result.excluded))
+
+
+def build(options: BuildOptions, stages: list[Callable[[Program], Outputs]] | None = None) -> BuildReport:
+    """Build the site into options.out_dir; raise ContentError (and write nothing) on errors,
+    unless keep_going, which builds from the valid files and still reports the errors."""
+    report = check(options)
+    if report.errors and not options.keep_going:
+        raise ContentError(report.problems, _failure_summary(report))
+    from .outputs import produce  # imported late: it pulls in the heavy search stage
+
+    files, copies, timings = produce(report.program, options, stages)
+    with build_lock(options.out_dir):
+        write_tree(options.out_dir, files, copies)
+    size = sum(len(data) for data in files.values()) + sum(p.stat().st_size for p in copies.values())
+    return BuildReport(report, options.out_dir, len(files) + len(copies), size, timings)
+
+
+def asset_version(files: Outputs) -> str:
+    """A short content hash, so browsers refetch assets exactly when they change."""
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode())
+        digest.update(files[name])
+    return digest.hexdigest()[:10]
+
+
+def _failure_summary(report: CheckReport) -> str:
+    return f"build failed: {report.summary()}; nothing was written (use --keep-going to build the valid files)"
+
+
+def _prefixed(problem: Problem, content_dir: Path) -> Problem:
+    return Problem(str(content_dir / problem.path), problem.line, problem.message, problem.severity)
+
+
+def _with_left_out(program: Program, problems: list[Problem], content_dir: Path) -> Program:
+    from dataclasses import replace
+
+    left = {Path(p.path).relative_to(content_dir).as_posix() for p in problems if p.path != str(content_dir)}
+    kept = tuple(
+        replace(e, items=tuple(i for i in e.items if i.source.path not in left)) for e in program.editions
+    )
+    return replace(program, editions=tuple(e for e in kept if e.items), files_left_out=tuple(sorted(left)))

@@ -1,0 +1,115 @@
+"""The `pipeline` command: option parsing only; every command calls one library function."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import click
+
+from .build import BuildOptions, CheckReport, build, check
+from .errors import ContentError, Problem
+
+_CONTENT = click.option(
+    "--content", "content_dir", type=click.Path(path_type=Path, file_okay=False), default="content",
+    show_default=True, help="Folder of schedule items (Markdown with YAML frontmatter).",
+)  # fmt: skip
+_CONFIG = click.option(
+    "--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), default=None,
+    help="Site config file. Default: pipeline.toml beside (or inside) the content folder.",
+)  # fmt: skip
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(package_name="pipeline")
+def main() -> None:
+    """Build a searchable schedule site from a folder of Markdown talk files."""
+
+
+@main.command("build")
+@_CONTENT
+@click.option(
+    "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default="dist",
+    show_default=True, help="Folder to write the site into (replaced atomically).",
+)  # fmt: skip
+@_CONFIG
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option(
+    "--keep-going", is_flag=True,
+    help="Build from every valid file, list the files left out, and still exit non-zero.",
+)  # fmt: skip
+def build_command(
+    content_dir: Path, out_dir: Path, config_path: Path | None, strict: bool, keep_going: bool
+) -> None:
+    """Build the site into dist/.
+
+    \b
+    Example:
+      pipeline build --content content --out dist
+      pipeline build --content talks --config site.toml --strict
+    """
+    options = BuildOptions(content_dir, out_dir, config_path, strict, keep_going)
+    report = build(options)
+    _print_problems(report.check.problems)
+    click.echo(f"Built {out_dir}: {report.check.summary()}", err=True)
+    click.echo(f"Wrote {report.files_written} files, {report.bytes_written:,} bytes", err=True)
+    if report.check.errors:
+        left_out = "\n".join(f"  left out: {path}" for path in report.check.program.files_left_out)
+        raise ContentError((), f"{left_out}\nbuild finished with {len(report.check.errors)} error(s)")
+
+
+@main.command("check")
+@_CONTENT
+@_CONFIG
+@click.option("--strict", is_flag=True, help="Treat warnings as errors.")
+@click.option(
+    "--format", "output_format", type=click.Choice(["text", "json", "github"]), default="text",
+    show_default=True, help="text for people, json for tools, github for Actions annotations.",
+)  # fmt: skip
+def check_command(content_dir: Path, config_path: Path | None, strict: bool, output_format: str) -> None:
+    """Validate the content and report every problem; write nothing.
+
+    \b
+    Example:
+      pipeline check --content content
+      pipeline check --format github   # annotations on a pull request
+    """
+    report = check(BuildOptions(content_dir, Path("dist"), config_path, strict, False))
+    if output_format == "json":
+        click.echo(json.dumps(_json_report(report), indent=2, sort_keys=True, ensure_ascii=False))
+    elif output_format == "github":
+        for problem in report.problems:
+            level = "error" if problem.severity == "error" else "warning"
+            line = f",line={problem.line}" if problem.line else ""
+            click.echo(f"::{level} file={_escape_property(problem.path)}{line}::{_escape_data(problem.message)}")
+    else:
+        _print_problems(report.problems)
+        click.echo(report.summary(), err=True)
+    if report.errors:
+        sys.exit(1)
+
+
+def _print_problems(problems: tuple[Problem, ...]) -> None:
+    for problem in problems:
+        click.echo(str(problem), err=True)
+
+
+def _json_report(report: CheckReport) -> dict[str, object]:
+    return {
+        "ok": not report.errors,
+        "summary": report.summary(),
+        "files_left_out": list(report.program.files_left_out),
+        "problems": [
+            {"path": p.path, "line": p.line, "message": p.message, "severity": p.severity}
+            for p in report.problems
+        ],
+    }
+
+
+def _escape_data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _escape_property(text: str) -> str:
+    return _escape_data(text).replace(":", "%3A").replace(",", "%2C")

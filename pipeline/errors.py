@@ -1,0 +1,44 @@
+"""Problems found in content, and the one exception the CLI turns into a clean exit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Literal
+
+import click
+
+Severity = Literal["error", "warning"]
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Problem:
+    """One thing wrong with one file, pinned to a line (1-based; 0 when no line applies)."""
+
+    path: str
+    line: int
+    message: str
+    severity: Severity = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.path}:{self.line}" if self.line else self.path
+        prefix = "" if self.severity == "error" else "warning: "
+        return f"{where}: {prefix}{self.message}"
+
+
+class PipelineError(click.ClickException):
+    """Root of every error the pipeline reports to a user; the CLI prints it without a traceback."""
+
+
+class ContentError(PipelineError):
+    """The content has problems; every one of them is listed."""
+
+    def __init__(self, problems: Iterable[Problem], summary: str = "") -> None:
+        self.problems = tuple(sorted(problems))
+        errors = sum(1 for p in self.problems if p.severity == "error")
+        summary = summary or f"{errors} error(s) in content"
+        super().__init__("\n".join([*map(str, self.problems), summary]))
+
+
+class ConfigError(PipelineError):
+    """The site config cannot be used."""

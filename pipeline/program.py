@@ -1,0 +1,62 @@
+"""Assemble read items into a Program: editions newest first, items in time order, ids unique."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import datetime
+
+from .errors import Problem
+from .model import Edition, EditionInfo, Item, Program, SiteConfig
+from .read import ReadResult
+
+
+def assemble(result: ReadResult, config: SiteConfig) -> tuple[Program, list[Problem]]:
+    problems, bad_ids = _duplicate_ids(result.items)
+    by_edition: dict[str, list[Item]] = defaultdict(list)
+    for item in result.items:
+        if item.id not in bad_ids:
+            by_edition[item.edition].append(item)
+    editions = []
+    for edition_id, items in by_edition.items():
+        info = config.edition(edition_id) or EditionInfo(
+            id=edition_id, name=edition_id, timezone=config.timezone
+        )
+        editions.append(Edition(info, tuple(sorted(items, key=_item_order))))
+    editions.sort(key=_edition_order)
+    left_out = sorted({p.path for p in result.problems + problems if p.severity == "error"})
+    program = Program(
+        site=config,
+        editions=tuple(editions),
+        assets=tuple(sorted(result.assets.values(), key=lambda a: a.target)),
+        files_read=len(result.files),
+        files_left_out=tuple(left_out),
+        hidden=tuple(result.hidden),
+    )
+    return program, problems
+
+
+def _item_order(item: Item) -> tuple[bool, datetime, datetime, str, str]:
+    never = datetime.max.replace(tzinfo=None)
+    start = item.start.replace(tzinfo=None) if item.start else never
+    end = item.end.replace(tzinfo=None) if item.end else never
+    return (item.start is None, start, end, item.title.casefold(), item.id)
+
+
+def _edition_order(edition: Edition) -> tuple[bool, float, str]:
+    # Newest first; editions with no timed item go last, by id.
+    start = edition.start
+    return (start is None, -start.timestamp() if start else 0.0, edition.id)
+
+
+def _duplicate_ids(items: list[Item]) -> tuple[list[Problem], set[str]]:
+    sources: dict[str, list[str]] = defaultdict(list)
+    for item in items:
+        sources[item.id].append(item.source.path)
+    problems = []
+    duplicated = {item_id for item_id, paths in sources.items() if len(paths) > 1}
+    for item_id in sorted(duplicated):
+        paths = sources[item_id]
+        for path in paths:
+            others = ", ".join(p for p in paths if p != path)
+            problems.append(Problem(path, 1, f"id '{item_id}' is also made by {others}; rename one file"))
+    return problems, duplicated
