@@ -90,6 +90,35 @@ def check_command(content_dir: Path, config_path: Path | None, strict: bool, out
         sys.exit(1)
 
 
+@main.command("search")
+@click.argument("query")
+@click.option(
+    "--site", "site_dir", type=click.Path(path_type=Path, file_okay=False), default="dist",
+    show_default=True, help="A built site (the output of `pipeline build`).",
+)  # fmt: skip
+@click.option("--json", "as_json", is_flag=True, help="Print ranked ids, titles and scores as JSON.")
+@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Most hits to show.")
+def search_command(query: str, site_dir: Path, as_json: bool, limit: int) -> None:
+    """Search a built site's index with the same rules as the page.
+
+    \b
+    Example:
+      pipeline search pruning
+      pipeline search "speaker:qian" --site dist --json
+    """
+    from .search import SearchIndex
+
+    hits = SearchIndex.from_site(site_dir).search(query, limit=limit)
+    if as_json:
+        rows = [{"id": h.id, "title": h.title, "score": h.score, "kind": h.card["kind"]} for h in hits]
+        click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if not hits:
+        click.echo(f"No results for {query!r}", err=True)
+    for hit in hits:
+        click.echo(f"{hit.score:8.3f}  {hit.id}  {hit.title}")
+
+
 def _print_problems(problems: tuple[Problem, ...]) -> None:
     for problem in problems:
         click.echo(str(problem), err=True)

@@ -1,9 +1,160 @@
-"""The prebuilt Lunr index."""
+"""Build the prebuilt Lunr index (lunr.py) that lunr.js loads in the page, plus its result cards."""
 
 from __future__ import annotations
 
-from .model import Program
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from lunr.builder import Builder
+from lunr.pipeline import Pipeline
+from lunr.stop_word_filter import stop_word_filter
+
+from .model import Item, Paper, Program
+from .stemmer import lunr_stemmer
+from .tokens import FOLD_LABEL, fold_accents, words
+
+# Field name → boost: a hit in a title counts most, then names, affiliations, then the rest.
+FIELDS: dict[str, int] = {"title": 10, "names": 5, "affiliation": 3, "text": 1}
+# What a person may type before a colon to search one field.
+FIELD_ALIASES: dict[str, str] = {
+    "title": "title",
+    "speaker": "names", "speakers": "names", "author": "names", "authors": "names",
+    "name": "names", "by": "names", "moderator": "names", "panelist": "names",
+    "affiliation": "affiliation", "affil": "affiliation", "org": "affiliation",
+    "abstract": "text", "bio": "text", "text": "text",
+}  # fmt: skip
+SNIPPET_CHARS = 240
+DATA_PREFIX = "self.pipelineSearchData="
+FORMAT_VERSION = 1
+
+
+def register_pipeline_functions() -> None:
+    """Register our folding and lunr.js-exact stemmer under the names the saved index uses."""
+    # Assign directly: register_function() logs a warning when it replaces lunr.py's stemmer.
+    fold_accents.label = FOLD_LABEL  # type: ignore[attr-defined]
+    lunr_stemmer.label = "stemmer"  # type: ignore[attr-defined]
+    Pipeline.registered_functions[FOLD_LABEL] = fold_accents
+    Pipeline.registered_functions["stemmer"] = lunr_stemmer
+
+
+@dataclass(frozen=True, slots=True)
+class SearchDoc:
+    """One searchable thing (an item or a paper) and the card the page shows for it."""
+
+    id: str
+    kind: str
+    fields: dict[str, list[str]]
+    card: dict[str, Any]
+
+
+def search_docs(program: Program) -> list[SearchDoc]:
+    docs: list[SearchDoc] = []
+    for item in program.items:
+        docs.append(_item_doc(item))
+        docs.extend(_paper_doc(item, paper) for paper in item.papers)
+    return docs
+
+
+def build_index(docs: list[SearchDoc]) -> dict[str, Any]:
+    """A serialized lunr index; refs are positions in `docs` written in base 36 to stay short."""
+    register_pipeline_functions()
+    builder = Builder()
+    builder.pipeline.add(fold_accents, stop_word_filter, lunr_stemmer)
+    builder.search_pipeline.add(fold_accents, lunr_stemmer)
+    builder.ref("ref")
+    for name, boost in FIELDS.items():
+        builder.field(name, boost)
+    for position, doc in enumerate(docs):
+        builder.add({"ref": to_ref(position), **doc.fields})
+    serialized: dict[str, Any] = builder.build().serialize()
+    # lunr.js inserts terms into its token set in JavaScript string order (UTF-16 code units),
+    # which differs from Python's code-point order once a term holds an astral character.
+    serialized["invertedIndex"].sort(key=lambda entry: entry[0].encode("utf-16-be"))
+    return serialized
 
 
 def outputs(program: Program) -> dict[str, bytes]:
-    return {}
+    docs = search_docs(program)
+    data = {
+        "version": FORMAT_VERSION,
+        "index": build_index(docs),
+        "docs": [d.card for d in docs],
+        "fieldAliases": FIELD_ALIASES,
+    }
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    # Kept inside a script (not fetched) so the page also searches when opened from file://.
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    return {"search/index.js": f"{DATA_PREFIX}{text};\n".encode()}
+
+
+def to_ref(position: int) -> str:
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    out = ""
+    while True:
+        position, remainder = divmod(position, 36)
+        out = digits[remainder] + out
+        if not position:
+            return out
+
+
+def _tokens(*texts: str) -> list[str]:
+    return [word for text in texts if text for word in words(text)]
+
+
+def _item_doc(item: Item) -> SearchDoc:
+    people = item.people
+    paper_text = [f"{p.title} {p.authors_text}" for p in item.papers]
+    fields = {
+        "title": _tokens(item.title),
+        "names": _tokens(*(p.name for p in people)),
+        "affiliation": _tokens(*(p.affiliation for p in people)),
+        "text": _tokens(item.abstract_text, item.bio_text, *paper_text),
+    }
+    card = {
+        "id": item.id,
+        "kind": "item",
+        "type": item.type,
+        "label": item.type_label,
+        "edition": item.edition,
+        "title": item.title,
+        "people": "; ".join(_person_line(p.name, p.affiliation) for p in people),
+        "start": item.start.isoformat() if item.start else "",
+        "end": item.end.isoformat() if item.end else "",
+        "snippet": _snippet(item.abstract_text or " ".join(paper_text)),
+    }
+    return SearchDoc(item.id, "item", fields, card)
+
+
+def _paper_doc(item: Item, paper: Paper) -> SearchDoc:
+    fields = {
+        "title": _tokens(paper.title),
+        "names": _tokens(*paper.authors),
+        "affiliation": _tokens(paper.affiliation),
+        "text": _tokens(item.title),
+    }
+    card = {
+        "id": paper.id,
+        "kind": "paper",
+        "type": item.type,
+        "label": "Paper",
+        "edition": item.edition,
+        "title": paper.title,
+        "people": _person_line(paper.authors_text, paper.affiliation),
+        "start": item.start.isoformat() if item.start else "",
+        "end": item.end.isoformat() if item.end else "",
+        "snippet": f"In {item.title}",
+        "parent": item.id,
+    }
+    return SearchDoc(paper.id, "paper", fields, card)
+
+
+def _person_line(name: str, affiliation: str) -> str:
+    return f"{name} ({affiliation})" if affiliation else name
+
+
+def _snippet(text: str) -> str:
+    if len(text) <= SNIPPET_CHARS:
+        return text
+    cut = text[:SNIPPET_CHARS].rsplit(" ", 1)[0]
+    return cut + "…"

@@ -1,0 +1,42 @@
+"""Search text processing shared, rule for rule, with static/search.js: tokens, folding, stop words.
+
+The browser runs the same rules in JavaScript; tests compare the two on the same inputs.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from functools import lru_cache
+
+import regex
+from lunr.stop_word_filter import WORDS as LUNR_STOP_WORDS
+
+# A word is a run of letters, digits and combining marks; everything else separates words.
+# Same class as the JavaScript /[\p{L}\p{N}\p{M}]+/gu, so `C++`, `10:30` or `a~b` are just words.
+WORD = regex.compile(r"[\p{L}\p{N}\p{M}]+")
+# Letters that Unicode decomposition does not reduce to ASCII but a reader types without accent.
+_SPECIAL_FOLDS = {
+    "ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "ł": "l",
+    "ı": "i", "ħ": "h", "ŧ": "t", "ŀ": "l", "ĸ": "k", "ŋ": "n", "ς": "σ",
+}  # fmt: skip
+STOP_WORDS = frozenset(LUNR_STOP_WORDS)
+FOLD_LABEL = "foldAccents"
+
+
+def words(text: str) -> list[str]:
+    """Lower-cased words of a text, before folding or stemming."""
+    return [match.lower() for match in WORD.findall(text)]
+
+
+@lru_cache(maxsize=65536)
+def fold(word: str) -> str:
+    """Strip accents and fold special letters, so `garcía` and `garcia` are one term."""
+    decomposed = unicodedata.normalize("NFKD", word)
+    stripped = "".join(c for c in decomposed if not unicodedata.category(c).startswith("M"))
+    return "".join(_SPECIAL_FOLDS.get(c, c) for c in stripped)
+
+
+def fold_accents(token: object, i: int | None = None, tokens: object = None) -> object:
+    """The lunr.py pipeline function registered as 'foldAccents' (lunr.js registers the same)."""
+    token.update(lambda text, _metadata: fold(text))  # type: ignore[attr-defined]
+    return token
