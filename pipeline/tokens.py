@@ -33,7 +33,8 @@ def fold(word: str) -> str:
     """Strip accents and fold special letters, so `garcía` and `garcia` are one term."""
     decomposed = unicodedata.normalize("NFKD", word)
     stripped = "".join(c for c in decomposed if not unicodedata.category(c).startswith("M"))
-    return "".join(_SPECIAL_FOLDS.get(c, c) for c in stripped)
+    # Lower-case again: decomposition turns compatibility forms such as 𝐁 or Ｆ into capitals.
+    return "".join(_SPECIAL_FOLDS.get(c, c) for c in stripped).lower()
 
 
 def fold_accents(token: object, i: int | None = None, tokens: object = None) -> object:

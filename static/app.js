@@ -19,6 +19,7 @@
   };
   var defaultStatus = status.textContent;
   var engine = null;
+  var lastSearch = location.search;
   var editionNames = {};
   Array.prototype.forEach.call(filters.edition.options, function (o) { editionNames[o.value] = o.textContent; });
 
@@ -42,6 +43,7 @@
     var url = location.pathname + (query ? "?" + query : "") + location.hash;
     // file:// pages cannot always rewrite their URL; searching must not depend on it.
     try { history.replaceState(null, "", url); } catch (e) { /* keep searching */ }
+    lastSearch = location.search;
   }
 
   function cardMatchesFilters(card) {
@@ -197,7 +199,13 @@
       update();
     }
   });
-  window.addEventListener("popstate", function () { readUrl(); applyTimeZone(); update(); });
+  window.addEventListener("popstate", function () {
+    // Following a link to an item also fires popstate; only a changed query re-runs the search.
+    if (location.search === lastSearch) return;
+    readUrl();
+    applyTimeZone();
+    update();
+  });
 
   readUrl();
   applyTimeZone();

@@ -25,7 +25,8 @@
     var stripped = word.normalize("NFKD").replace(MARKS, "");
     var out = "";
     for (var c of stripped) out += Object.prototype.hasOwnProperty.call(SPECIAL_FOLDS, c) ? SPECIAL_FOLDS[c] : c;
-    return out;
+    // Lower-case again: decomposition turns compatibility forms such as 𝐁 or Ｆ into capitals.
+    return out.toLowerCase();
   }
 
   function foldAccents(token) {

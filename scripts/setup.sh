@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Install everything the project needs on a fresh Debian machine: system packages (for the
+# browser tests and the stemmer word list), the Python virtualenv, and lunr.js from npm.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+[ -f /usr/share/dict/words ] || need_apt+=(wamerican)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+python=$(command -v python3.11 || command -v python3)
+if [ ! -x .venv/bin/python ]; then
+  "$python" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --upgrade pip
+.venv/bin/python -m pip install -q -e '.[test]'
+
+# lunr.js comes from the npm registry at the exact version in package-lock.json.
+npm ci --no-audit --no-fund --loglevel=error
