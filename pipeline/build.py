@@ -51,8 +51,12 @@ class CheckReport:
             parts.append(f"{len(program.hidden)} hidden")
         if self.excluded:
             parts.append(f"{len(self.excluded)} excluded by config")
-        counts = f"{len(program.items)} items, {len(program.papers)} papers, {len(program.editions)} editions"
-        return f"{', '.join(parts)} ({counts}); {len(self.errors)} errors, {len(self.warnings)} warnings"
+        counts = (
+            f"{len(program.items)} items, {len(program.papers)} papers, "
+            f"{len(program.editions)} editions"
+        )
+        problems = f"{len(self.errors)} errors, {len(self.warnings)} warnings"
+        return f"{', '.join(parts)} ({counts}); {problems}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,7 +94,9 @@ def check(options: BuildOptions) -> CheckReport:
     return CheckReport(program, tuple(sorted(set(problems))), tuple(result.excluded))
 
 
-def build(options: BuildOptions, stages: list[Callable[[Program], Outputs]] | None = None) -> BuildReport:
+def build(
+    options: BuildOptions, stages: list[Callable[[Program], Outputs]] | None = None
+) -> BuildReport:
     """Build the site into options.out_dir; raise ContentError (and write nothing) on errors,
     unless keep_going, which builds from the valid files and still reports the errors."""
     report = check(options)
@@ -101,7 +107,9 @@ def build(options: BuildOptions, stages: list[Callable[[Program], Outputs]] | No
     files, copies, timings = produce(report.program, options, stages)
     with build_lock(options.out_dir):
         write_tree(options.out_dir, files, copies)
-    size = sum(len(data) for data in files.values()) + sum(p.stat().st_size for p in copies.values())
+    size = sum(len(data) for data in files.values()) + sum(
+        p.stat().st_size for p in copies.values()
+    )
     return BuildReport(report, options.out_dir, len(files) + len(copies), size, timings)
 
 
@@ -115,7 +123,10 @@ def asset_version(files: Outputs) -> str:
 
 
 def _failure_summary(report: CheckReport) -> str:
-    return f"build failed: {report.summary()}; nothing was written (use --keep-going to build the valid files)"
+    return (
+        f"build failed: {report.summary()}; nothing was written "
+        "(use --keep-going to build the valid files)"
+    )
 
 
 def _prefixed(problem: Problem, content_dir: Path) -> Problem:
@@ -125,8 +136,15 @@ def _prefixed(problem: Problem, content_dir: Path) -> Problem:
 def _with_left_out(program: Program, problems: list[Problem], content_dir: Path) -> Program:
     from dataclasses import replace
 
-    left = {Path(p.path).relative_to(content_dir).as_posix() for p in problems if p.path != str(content_dir)}
+    left = {
+        Path(p.path).relative_to(content_dir).as_posix()
+        for p in problems
+        if p.path != str(content_dir)
+    }
     kept = tuple(
-        replace(e, items=tuple(i for i in e.items if i.source.path not in left)) for e in program.editions
+        replace(e, items=tuple(i for i in e.items if i.source.path not in left))
+        for e in program.editions
     )
-    return replace(program, editions=tuple(e for e in kept if e.items), files_left_out=tuple(sorted(left)))
+    return replace(
+        program, editions=tuple(e for e in kept if e.items), files_left_out=tuple(sorted(left))
+    )

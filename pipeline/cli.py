@@ -9,7 +9,7 @@ from pathlib import Path
 import click
 
 from .build import BuildOptions, CheckReport, build, check
-from .errors import ContentError, Problem
+from .errors import ContentError, PipelineError, Problem
 
 _CONTENT = click.option(
     "--content", "content_dir", type=click.Path(path_type=Path, file_okay=False), default="content",
@@ -56,7 +56,9 @@ def build_command(
     click.echo(f"Wrote {report.files_written} files, {report.bytes_written:,} bytes", err=True)
     if report.check.errors:
         left_out = "\n".join(f"  left out: {path}" for path in report.check.program.files_left_out)
-        raise ContentError((), f"{left_out}\nbuild finished with {len(report.check.errors)} error(s)")
+        raise ContentError(
+            (), f"{left_out}\nbuild finished with {len(report.check.errors)} error(s)"
+        )
 
 
 @main.command("check")
@@ -67,7 +69,9 @@ def build_command(
     "--format", "output_format", type=click.Choice(["text", "json", "github"]), default="text",
     show_default=True, help="text for people, json for tools, github for Actions annotations.",
 )  # fmt: skip
-def check_command(content_dir: Path, config_path: Path | None, strict: bool, output_format: str) -> None:
+def check_command(
+    content_dir: Path, config_path: Path | None, strict: bool, output_format: str
+) -> None:
     """Validate the content and report every problem; write nothing.
 
     \b
@@ -82,7 +86,10 @@ def check_command(content_dir: Path, config_path: Path | None, strict: bool, out
         for problem in report.problems:
             level = "error" if problem.severity == "error" else "warning"
             line = f",line={problem.line}" if problem.line else ""
-            click.echo(f"::{level} file={_escape_property(problem.path)}{line}::{_escape_data(problem.message)}")
+            click.echo(
+                f"::{level} file={_escape_property(problem.path)}{line}"
+                f"::{_escape_data(problem.message)}"
+            )
     else:
         _print_problems(report.problems)
         click.echo(report.summary(), err=True)
@@ -96,8 +103,12 @@ def check_command(content_dir: Path, config_path: Path | None, strict: bool, out
     "--site", "site_dir", type=click.Path(path_type=Path, file_okay=False), default="dist",
     show_default=True, help="A built site (the output of `pipeline build`).",
 )  # fmt: skip
-@click.option("--json", "as_json", is_flag=True, help="Print ranked ids, titles and scores as JSON.")
-@click.option("--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Most hits to show.")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Print ranked ids, titles and scores as JSON."
+)
+@click.option(
+    "--limit", type=click.IntRange(min=1), default=20, show_default=True, help="Most hits to show."
+)
 def search_command(query: str, site_dir: Path, as_json: bool, limit: int) -> None:
     """Search a built site's index with the same rules as the page.
 
@@ -110,7 +121,9 @@ def search_command(query: str, site_dir: Path, as_json: bool, limit: int) -> Non
 
     hits = SearchIndex.from_site(site_dir).search(query, limit=limit)
     if as_json:
-        rows = [{"id": h.id, "title": h.title, "score": h.score, "kind": h.card["kind"]} for h in hits]
+        rows = [
+            {"id": h.id, "title": h.title, "score": h.score, "kind": h.card["kind"]} for h in hits
+        ]
         click.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
     if not hits:
@@ -142,3 +155,111 @@ def _escape_data(text: str) -> str:
 
 def _escape_property(text: str) -> str:
     return _escape_data(text).replace(":", "%3A").replace(",", "%2C")
+
+
+@main.command("import")
+@click.argument("source")
+@_CONTENT
+@click.option(
+    "--edition", default=None,
+    help="File every item under this edition id (needed when the source names no edition).",
+)  # fmt: skip
+@_CONFIG
+def import_command(
+    source: str, content_dir: Path, edition: str | None, config_path: Path | None
+) -> None:
+    """Import a schedule into content/<edition>/ as Markdown files.
+
+    SOURCE is a file or an http(s) URL of a talks.json from this tool (a whole site, or
+    editions/<id>/talks.json for one edition), a JSON Feed 1.1, a frab/pretalx
+    schedule.json, or an HTML page with schema.org Event JSON-LD. Everything is sanitised.
+    A file is only replaced if this command wrote it and nobody edited it since; any other
+    file in the way is reported as a conflict, left alone, and the exit status is 1.
+
+    \b
+    Example:
+      pipeline import https://example.org/emc2/talks.json --content content
+      pipeline import schedule.json --edition conf-24
+    """
+    from .importer import import_schedule
+
+    report = import_schedule(source, content_dir, edition, config_path)
+    for result in report.files:
+        reason = f": {result.reason}" if result.reason else ""
+        click.echo(f"{result.status}: {result.path}{reason}", err=True)
+    for warning in report.warnings:
+        click.echo(f"warning: {warning}", err=True)
+    if report.advice:
+        click.echo(report.advice)
+    click.echo(report.summary(), err=True)
+    if report.conflicts:
+        raise PipelineError(f"{len(report.conflicts)} file(s) left alone because of conflicts")
+
+
+@main.command("serve")
+@_CONTENT
+@click.option(
+    "--out", "out_dir", type=click.Path(path_type=Path, file_okay=False), default="dist",
+    show_default=True, help="Folder to build into and serve.",
+)  # fmt: skip
+@_CONFIG
+@click.option(
+    "--port", type=click.IntRange(0, 65535), default=8000, show_default=True,
+    help="Port on 127.0.0.1 to listen on; 0 picks a free one.",
+)  # fmt: skip
+@click.option("--open", "open_browser", is_flag=True, help="Open the site in a web browser.")
+def serve_command(
+    content_dir: Path, out_dir: Path, config_path: Path | None, port: int, open_browser: bool
+) -> None:
+    """Preview the site: build, serve it on 127.0.0.1, rebuild and reload on every change.
+
+    Watches the content, the templates, the static assets and the config. A broken file's
+    error shows in the page and here; the server keeps running. Stop it with Ctrl-C.
+
+    \b
+    Example:
+      pipeline serve --open
+      pipeline serve --content talks --port 8080
+    """
+    from .serve import serve
+
+    options = BuildOptions(content_dir, out_dir, config_path)
+    serve(options, port, open_browser, lambda text: click.echo(text, err=True))
+
+
+@main.command("new")
+@_CONTENT
+@_CONFIG
+@click.option("--edition", help="Edition id: the file goes into <content>/<edition>/.")
+@click.option("--title", help="The item's title.")
+@click.option(
+    "--type", "item_type",
+    help="keynote, talk, invited_talk, panel, paper_session, break, …  [default: talk]",
+)  # fmt: skip
+@click.option("--speaker", help="Speaker's name (a panel's moderator); leave out for none.")
+@click.option("--affiliation", help="The speaker's affiliation.")
+@click.option("--start", help="Start, venue time: 'YYYY-MM-DD HH:MM'.")
+@click.option("--end", help="End: 'HH:MM' on the start's day, or 'YYYY-MM-DD HH:MM'.")
+@click.option("--slug", help="File name without .md. Default: from type and speaker, or title.")
+def new_command(
+    content_dir: Path, config_path: Path | None, edition: str | None, title: str | None,
+    item_type: str | None, speaker: str | None, affiliation: str | None, start: str | None,
+    end: str | None, slug: str | None,
+) -> None:  # fmt: skip
+    """Write a new schedule item file; asks for anything not given (in a terminal).
+
+    Never overwrites a file. The new file is checked with the same reader as a build.
+
+    \b
+    Example:
+      pipeline new
+      pipeline new --edition conf-26 --type keynote --title "Small models" \\
+          --speaker "Ada Lovelace" --start "2026-06-15 09:00" --end 10:00
+    """
+    from .new import NewItem, new_item, prompt
+
+    request = NewItem(edition, title, item_type, speaker, affiliation, start, end, slug)
+    result = new_item(content_dir, request, config_path, prompt if sys.stdin.isatty() else None)
+    for warning in result.warnings:
+        click.echo(f"{result.path}: warning: {warning}", err=True)
+    click.echo(f"Wrote {result.path} (id {result.item_id})")

@@ -104,7 +104,9 @@ def _zone(value: Any, name: str, problems: list[str]) -> str:
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        problems.append(f"{name}: unknown time zone {value!r} (use an IANA name such as 'Europe/Berlin')")
+        problems.append(
+            f"{name}: unknown time zone {value!r} (use an IANA name such as 'Europe/Berlin')"
+        )
         return "UTC"
     return value
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import calendar, feeds, jsonld, search_index
+from . import calendar, feeds, headers, jsonld, search_index
 from .model import Program
 from .render import make_environment, page_context, render_page
 from .resources import lunr_js, static_dir
@@ -19,7 +19,9 @@ Stage = Callable[[Program], "Outputs"]
 
 
 def static_assets(_program: Program) -> Outputs:
-    files = {f"assets/{p.name}": p.read_bytes() for p in sorted(static_dir().iterdir()) if p.is_file()}
+    files = {
+        f"assets/{p.name}": p.read_bytes() for p in sorted(static_dir().iterdir()) if p.is_file()
+    }
     files["assets/lunr.js"] = lunr_js().read_bytes()
     return files
 
@@ -29,6 +31,7 @@ DEFAULT_STAGES: tuple[Stage, ...] = (
     search_index.outputs,
     feeds.outputs,
     calendar.outputs,
+    headers.outputs,
 )
 
 
@@ -46,9 +49,13 @@ def produce(
         if overlap:
             raise RuntimeError(f"two stages write {sorted(overlap)[0]}")
         files.update(produced)
-        timings[f"{stage.__module__.rsplit('.', 1)[-1]}.{stage.__name__}"] = time.perf_counter() - began
+        timings[f"{stage.__module__.rsplit('.', 1)[-1]}.{stage.__name__}"] = (
+            time.perf_counter() - began
+        )
     began = time.perf_counter()
-    version = asset_version({k: v for k, v in files.items() if k.startswith(("assets/", "search/"))})
+    version = asset_version(
+        {k: v for k, v in files.items() if k.startswith(("assets/", "search/"))}
+    )
     env = make_environment(options.content_dir.parent / "templates")
     context = page_context(program, jsonld.events(program), version)
     files["index.html"] = render_page(env, context).encode("utf-8")

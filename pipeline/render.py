@@ -45,7 +45,11 @@ class PageContext:
 
 def make_environment(site_templates: Path | None = None) -> Environment:
     """Jinja2 environment; a site's own templates/ folder overrides the bundled ones."""
-    loaders = [FileSystemLoader(str(site_templates))] if site_templates and site_templates.is_dir() else []
+    loaders = (
+        [FileSystemLoader(str(site_templates))]
+        if site_templates and site_templates.is_dir()
+        else []
+    )
     loaders.append(FileSystemLoader(str(templates_dir())))
     env = Environment(
         loader=ChoiceLoader(loaders),
@@ -60,7 +64,9 @@ def make_environment(site_templates: Path | None = None) -> Environment:
     return env
 
 
-def page_context(program: Program, json_ld: list[dict[str, Any]], asset_version: str) -> PageContext:
+def page_context(
+    program: Program, json_ld: list[dict[str, Any]], asset_version: str
+) -> PageContext:
     views = tuple(_edition_view(edition) for edition in program.editions)
     types = sorted({(item.type, item.type_label) for item in program.items})
     return PageContext(
@@ -80,7 +86,7 @@ def render_page(env: Environment, context: PageContext) -> str:
 
 
 def script_json(value: Any) -> str:
-    """JSON that is safe inside <script>: no `</script>`, `<!--` or line separators can break out."""
+    """JSON safe inside <script>: no `</script>`, `<!--` or line separator can break out."""
     text = json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     return (
         text.replace("<", "\\u003c")

@@ -24,7 +24,9 @@ def static_dir() -> Path:
 
 
 def lunr_js() -> Path:
-    path = _pick(_PACKAGE / "_data" / "vendor" / "lunr.js", _CHECKOUT / "node_modules" / "lunr" / "lunr.js")
+    path = _pick(
+        _PACKAGE / "_data" / "vendor" / "lunr.js", _CHECKOUT / "node_modules" / "lunr" / "lunr.js"
+    )
     if not path.is_file():
         raise PipelineError(
             "lunr.js is missing: run `npm ci` in the project folder (it installs lunr 2.3.9), "

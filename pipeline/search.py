@@ -68,7 +68,11 @@ def _add_clauses(query: Query, word: QueryWord) -> None:
     query.term(word.word, fields=fields, boost=EXACT_BOOST, use_pipeline=True)
     if word.prefix:
         query.term(
-            folded, fields=fields, boost=PREFIX_BOOST, use_pipeline=False, wildcard=Query.WILDCARD_TRAILING
+            folded,
+            fields=fields,
+            boost=PREFIX_BOOST,
+            use_pipeline=False,
+            wildcard=Query.WILDCARD_TRAILING,
         )
     if len(folded) >= FUZZY_MIN_LENGTH:
         query.term(word.word, fields=fields, boost=FUZZY_BOOST, use_pipeline=True, edit_distance=1)
@@ -84,7 +88,9 @@ class SearchIndex:
         register_pipeline_functions()
         serialized = dict(data["index"])
         # Saved in JavaScript string order for lunr.js; lunr.py inserts in code-point order.
-        serialized["invertedIndex"] = sorted(serialized["invertedIndex"], key=lambda entry: entry[0])
+        serialized["invertedIndex"] = sorted(
+            serialized["invertedIndex"], key=lambda entry: entry[0]
+        )
         self.index = Index.load(serialized)
         self.docs: list[dict[str, Any]] = data["docs"]
 

@@ -49,7 +49,9 @@ def serve() -> Iterator[Any]:
     """Serve a folder on 127.0.0.1; returns a function dir -> base URL (ending in '/')."""
     servers: list[http.server.ThreadingHTTPServer] = []
 
-    def start(folder: Path, handler: type[http.server.BaseHTTPRequestHandler] = _QuietHandler) -> str:
+    def start(
+        folder: Path, handler: type[http.server.BaseHTTPRequestHandler] = _QuietHandler
+    ) -> str:
         bound = functools.partial(handler, directory=str(folder))
         server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), bound)
         threading.Thread(target=server.serve_forever, daemon=True).start()
@@ -82,7 +84,10 @@ def corpus_site(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("corpus") / "dist"
     build(
         BuildOptions(
-            content_dir=CORPUS, out_dir=out, config_path=REPO / "examples" / "emc2.toml", keep_going=True
+            content_dir=CORPUS,
+            out_dir=out,
+            config_path=REPO / "examples" / "emc2.toml",
+            keep_going=True,
         )
     )
     return out

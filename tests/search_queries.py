@@ -4,7 +4,8 @@
 CORPUS_QUERIES = [
     "pruning", "qian", "quant", "sparsty", "garcia", "10:30", "C++", '"', "a~b", "*", "-",
     "speaker:qian", "title:quantization", "affiliation:google", "author:han", "array", "delays",
-    "berkeley", "try", "energy efficient", "energy efficient inference", "neural architecture search",
+    "berkeley", "try", "energy efficient", "energy efficient inference",
+    "neural architecture search",
     "sze", "vivienne", "MIT", "stanford", "nvidia", "quantisation", "sparsity", "spars",
     "compresion", "transformer", "LLM", "tinyml", "edge devices", "in-memory computing", "FPGA",
     "keynote^", "a:b", "speaker:", "title:", "hardware-software co-design", "Müller", "josé",

@@ -29,7 +29,9 @@ def site(tmp_path: Path) -> Path:
 
 def break_file(site: Path) -> Path:
     bad = site / "content" / "mini-26" / "06-broken.md"
-    bad.write_text("---\nedition: mini-26\ntype: talk\ntime_start: 9:00\ntime_end: 2026-03-02 10:00:00\n---\n")
+    bad.write_text(
+        "---\nedition: mini-26\ntype: talk\ntime_start: 9:00\ntime_end: 2026-03-02 10:00:00\n---\n"
+    )
     return bad
 
 
@@ -49,7 +51,9 @@ def test_broken_file_fails_with_file_line_and_hint_and_writes_nothing(site: Path
     bad = break_file(site)
     result = run("build", "--content", str(site / "content"), "--out", str(site / "dist"))
     assert result.exit_code == 1
-    assert f"{bad}:4: time_start '9:00' has no date (YAML read it as the number 540)" in result.output
+    assert (
+        f"{bad}:4: time_start '9:00' has no date (YAML read it as the number 540)" in result.output
+    )
     assert "Traceback" not in result.output
     assert not (site / "dist").exists()
 
@@ -65,7 +69,9 @@ def test_failed_build_leaves_previous_dist_untouched(site: Path) -> None:
 
 def test_keep_going_builds_valid_files_lists_the_rest_and_fails(site: Path) -> None:
     break_file(site)
-    result = run("build", "--content", str(site / "content"), "--out", str(site / "dist"), "--keep-going")
+    result = run(
+        "build", "--content", str(site / "content"), "--out", str(site / "dist"), "--keep-going"
+    )
     assert result.exit_code == 1
     assert "left out: mini-26/06-broken.md" in result.output
     page = (site / "dist" / "index.html").read_text()
@@ -98,7 +104,9 @@ def test_check_writes_nothing_and_reports_in_each_format(site: Path) -> None:
     assert text.exit_code == 1 and f"{bad}:4:" in text.output
     report = json.loads(run("check", "--content", str(site / "content"), "--format", "json").stdout)
     assert report["ok"] is False
-    assert {"path": str(bad), "line": 4, "severity": "error"}.items() <= report["problems"][0].items()
+    assert {"path": str(bad), "line": 4, "severity": "error"}.items() <= report["problems"][
+        0
+    ].items()
     github = run("check", "--content", str(site / "content"), "--format", "github")
     assert github.exit_code == 1
     assert f"::error file={bad},line=4::time_start '9:00' has no date" in github.stdout
@@ -121,7 +129,10 @@ def test_bad_config_names_the_file(site: Path) -> None:
     (site / "pipeline.toml").write_text('[editions.mini-26]\ntimezone = "Mars/Olympus"\n')
     result = run("build", "--content", str(site / "content"), "--out", str(site / "dist"))
     assert result.exit_code == 1
-    assert "pipeline.toml: editions.mini-26.timezone: unknown time zone 'Mars/Olympus'" in result.output
+    assert (
+        "pipeline.toml: editions.mini-26.timezone: unknown time zone 'Mars/Olympus'"
+        in result.output
+    )
 
 
 @pytest.mark.parametrize("command", ["build", "check", "search"])

@@ -30,7 +30,16 @@ def test_every_program_file_builds_and_all_editions_show(corpus_site: Path) -> N
 def test_cli_build_of_the_corpus_accounts_for_every_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(
         main,
-        ["build", "--content", str(CORPUS), "--config", str(CONFIG), "--keep-going", "--out", str(tmp_path / "d")],
+        [
+            "build",
+            "--content",
+            str(CORPUS),
+            "--config",
+            str(CONFIG),
+            "--keep-going",
+            "--out",
+            str(tmp_path / "d"),
+        ],
     )
     assert result.exit_code == 0, result.output
     assert "157 files read, 157 built, 0 left out, 1 excluded by config" in result.output

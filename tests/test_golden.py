@@ -29,7 +29,16 @@ EPOCH = "1767225600"  # 2026-01-01T00:00:00Z, a fixed build time
 def build_in_subprocess(out: Path, **env: str) -> None:
     """Build in a fresh interpreter, so locale, time zone and hash seed come from `env` alone."""
     done = subprocess.run(
-        [sys.executable, "-m", "pipeline", "build", "--content", str(SITE / "content"), "--out", str(out)],
+        [
+            sys.executable,
+            "-m",
+            "pipeline",
+            "build",
+            "--content",
+            str(SITE / "content"),
+            "--out",
+            str(out),
+        ],
         env={**os.environ, "SOURCE_DATE_EPOCH": EPOCH, **env},
         capture_output=True,
         text=True,
@@ -71,7 +80,9 @@ def test_build_is_byte_identical_under_another_locale_time_zone_and_hash_seed(
     built: Path, tmp_path: Path
 ) -> None:
     other = tmp_path / "dist"
-    build_in_subprocess(other, LANG="de_DE.UTF-8", LC_ALL="C", TZ="Asia/Kolkata", PYTHONHASHSEED="977")
+    build_in_subprocess(
+        other, LANG="de_DE.UTF-8", LC_ALL="C", TZ="Asia/Kolkata", PYTHONHASHSEED="977"
+    )
     assert tree(other) == tree(built)
 
 

@@ -1,4 +1,4 @@
-"""Search in Chromium: the page ranks exactly as `pipeline search`, and behaves as a user expects."""
+"""Search in Chromium: ranked exactly as `pipeline search`, and behaving as a user expects."""
 
 from __future__ import annotations
 
@@ -76,14 +76,20 @@ def test_page_and_python_rank_the_same_on_every_lunr_difference(
     assert console_errors == []
 
 
-def test_done_when_queries_on_the_corpus(page: Page, corpus_site: Path, console_errors: list[str]) -> None:
+def test_done_when_queries_on_the_corpus(
+    page: Page, corpus_site: Path, console_errors: list[str]
+) -> None:
     open_site(page, (corpus_site / "index.html").as_uri())
     pruning = type_query(page, "pruning")
     assert len(pruning) >= 5
     titles = page.locator("#result-list .result-title").all_inner_texts()
     assert sum("prun" in t.lower() for t in titles) >= 3
     assert "isca-19-qian-talk" in type_query(page, "qian")[:3]
-    quant = page.locator("#result-list .result-title").all_inner_texts() if type_query(page, "quant") else []
+    quant = (
+        page.locator("#result-list .result-title").all_inner_texts()
+        if type_query(page, "quant")
+        else []
+    )
     assert any("quantiz" in t.lower() for t in quant)
     assert type_query(page, "sparsty"), "one typo must be forgiven"
     assert any("sparsity" in t.lower() for t in page.locator("#result-list li").all_inner_texts())

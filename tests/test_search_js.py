@@ -74,15 +74,17 @@ def test_query_parsing_matches_python() -> None:
         {"texts": texts, "aliases": FIELD_ALIASES},
     )
     expected = [
-        [{"word": w.word, "field": w.field, "prefix": w.prefix} for w in parse_query(t)] for t in texts
+        [{"word": w.word, "field": w.field, "prefix": w.prefix} for w in parse_query(t)]
+        for t in texts
     ]
     assert got == expected
 
 
 def test_stop_words_are_the_same_list() -> None:
     got = run_node(
-        "console.log(JSON.stringify(input.filter(w => lunr.stopWordFilter(new lunr.Token(w)) === undefined)));",
-        sorted(WORDS) + ["pruning", "array"],
+        "console.log(JSON.stringify(input.filter("
+        "w => lunr.stopWordFilter(new lunr.Token(w)) === undefined)));",
+        [*sorted(WORDS), "pruning", "array"],
     )
     assert got == sorted(WORDS)
 

@@ -16,7 +16,9 @@ from pipeline.tokens import fold, words
         ("tab\tand\u3000ideographic space", ["tab", "and", "ideographic", "space"]),
     ],
 )
-def test_words_split_on_anything_but_letters_digits_and_marks(text: str, expected: list[str]) -> None:
+def test_words_split_on_anything_but_letters_digits_and_marks(
+    text: str, expected: list[str]
+) -> None:
     assert words(text) == expected
 
 
