@@ -1,0 +1,225 @@
+"""The embeddable <talk-search> widget, used from a host page on another origin."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import shutil
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from pipeline.headers import headers_file
+
+HOSTILE_CSS = """
+* { color: red !important; display: block; font-size: 7px; letter-spacing: 9px; }
+input, ul, li, a, form { display: none !important; }
+talk-search {
+  font-family: Georgia, serif;
+  --talk-search-color: rgb(20, 90, 40);
+  --talk-search-accent: rgb(0, 80, 160);
+}
+"""
+
+
+def _host_page(folder: Path, site_url: str) -> Path:
+    """A host page with a strict CSP of its own: scripts from itself and the schedule's origin."""
+    folder.mkdir()
+    origin = site_url.rstrip("/")
+    (folder / "host.css").write_text(HOSTILE_CSS, encoding="utf-8")
+    (folder / "index.html").write_text(
+        f"""<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy"
+      content="default-src 'self'; script-src 'self' {origin}; style-src 'self'">
+<title>Host</title>
+<link rel="stylesheet" href="host.css">
+<script src="{site_url}assets/widget.js" defer></script>
+</head><body>
+<h1>Another conference</h1>
+<talk-search src="{site_url}" label="Search Frugal ML talks"></talk-search>
+<p id="after">After the widget</p>
+</body></html>""",
+        encoding="utf-8",
+    )
+    return folder
+
+
+@pytest.mark.browser
+def test_widget_searches_another_origin(
+    page: Page, serve: Callable[[Path], str], sample_site: Path, tmp_path: Path
+) -> None:
+    site_url = serve(sample_site)
+    host_url = serve(_host_page(tmp_path / "host", site_url))
+    assert site_url != host_url
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+
+    page.goto(host_url)
+    page.wait_for_function("() => customElements.get('talk-search') !== undefined")
+    box = page.locator("talk-search input")
+    expect(box).to_be_visible()
+    # Nothing but the widget script comes from the schedule's site until the box is focused.
+    page.wait_for_timeout(300)
+    assert not [url for url in requests if "search/index.js" in url or "lunr.js" in url]
+
+    box.focus()
+    page.wait_for_function("() => document.querySelector('talk-search').dataset.state === 'ready'")
+    assert f"{site_url}search/index.js" in requests
+    box.press_sequentially("quantiz")
+    first = page.locator("talk-search li[role=option] a").first
+    expect(first).to_be_visible()
+    href = first.get_attribute("href") or ""
+    assert href.startswith(f"{site_url}index.html#")
+    ids = {item["id"] for item in json.loads((sample_site / "talks.json").read_text())["items"]}
+    papers = {
+        p["id"]
+        for i in json.loads((sample_site / "talks.json").read_text())["items"]
+        for p in i["papers"]
+    }
+    assert href.split("#", 1)[1] in ids | papers
+    expect(page.locator("talk-search [role=status]")).to_contain_text("result")
+
+    # The host's hostile CSS does not reach inside; its font comes in by inheritance and its
+    # colours through the custom properties (`* { color: red !important }` hits the element).
+    styles = box.evaluate(
+        """input => { const s = getComputedStyle(input);
+                      return [s.display, s.fontFamily, s.color, s.letterSpacing]; }"""
+    )
+    assert styles[0] != "none"
+    assert "Georgia" in styles[1]
+    assert styles[2] == "rgb(20, 90, 40)"
+    assert styles[3] == "normal"
+    assert first.evaluate("a => getComputedStyle(a).color") == "rgb(0, 80, 160)"
+
+    # Keyboard: arrow to the first result, Enter opens it on the schedule's site.
+    box.press("ArrowDown")
+    assert box.get_attribute("aria-activedescendant")
+    box.press("Enter")
+    page.wait_for_url(f"{site_url}index.html#*")
+    assert page.url == href
+    assert not errors
+
+
+@pytest.mark.browser
+def test_widget_default_src_and_escape(
+    page: Page, serve: Callable[[Path], str], sample_site: Path, tmp_path: Path
+) -> None:
+    """Without src, the widget searches the site it was loaded from; Escape clears the box.
+
+    The host page declares no encoding (so it is windows-1252): names must still read right.
+    """
+    site_url = serve(sample_site)
+    folder = tmp_path / "plain"
+    folder.mkdir()
+    (folder / "index.html").write_text(
+        f'<!doctype html><title>Plain</title><script src="{site_url}assets/widget.js"></script>'
+        "<talk-search limit='2'></talk-search>",
+        encoding="utf-8",
+    )
+    page.goto(serve(folder))
+    box = page.locator("talk-search input")
+    box.focus()
+    box.press_sequentially("sparsity")
+    options = page.locator("talk-search li[role=option]")
+    expect(options).to_have_count(2)
+    assert (options.first.locator("a").get_attribute("href") or "").startswith(site_url)
+    expect(page.locator("talk-search [role=status]")).to_contain_text("showing the first 2")
+    box.press("Escape")
+    expect(options).to_have_count(0)
+    assert box.input_value() == ""
+    box.press_sequentially("muller")
+    expect(options.first).to_contain_text("Jonas M\u00fcller")
+    expect(options.first).to_contain_text("\u00b7")
+
+
+def test_headers_file_allows_embedding(sample_site: Path) -> None:
+    text = (sample_site / "_headers").read_text(encoding="utf-8")
+    assert text == headers_file()
+    rules: dict[str, list[str]] = {}
+    current = ""
+    for line in text.splitlines():
+        if line.startswith("/"):
+            current = line
+            rules[current] = []
+        elif line.startswith("  ") and current:
+            rules[current].append(line.strip())
+    for path in (
+        "/search/*",
+        "/assets/*",
+        "/talks.json",
+        "/feed.json",
+        "/calendar.ics",
+        "/calendar/*",
+    ):
+        assert "Access-Control-Allow-Origin: *" in rules[path], path
+    # One Cache-Control per rule: hosts join repeated headers from overlapping rules.
+    for path, headers in rules.items():
+        assert sum(h.startswith("Cache-Control:") for h in headers) == 1, path
+
+
+class _HeldIndexHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves a site but holds search/index.js back until `release` is set."""
+
+    release = threading.Event()
+
+    def do_GET(self) -> None:
+        if self.path.startswith("/search/index.js"):
+            self.release.wait(timeout=30)
+        super().do_GET()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass
+
+
+@pytest.mark.browser
+def test_widget_answers_from_the_quick_index_while_the_full_one_loads(
+    page: Page, serve: Callable[..., str], sample_site: Path, tmp_path: Path
+) -> None:
+    """A large site's search/quick.js answers first; a site without quick.js still works."""
+    site = tmp_path / "site"
+    shutil.copytree(sample_site, site)
+    full = (site / "search/index.js").read_text(encoding="utf-8")
+    data = json.loads(full.split("=", 1)[1].rstrip().rstrip(";"))
+    # Stand-in for a large site's quick index: the full data under the quick name.
+    quick = {**data, "fullBytes": len(full)}
+    (site / "search/quick.js").write_text(
+        f"self.pipelineQuickData={json.dumps(quick)};\n", encoding="utf-8"
+    )
+    _HeldIndexHandler.release = threading.Event()
+    site_url = serve(site, _HeldIndexHandler)
+    host = tmp_path / "host"
+    host.mkdir()
+    (host / "index.html").write_text(
+        f'<!doctype html><meta charset="utf-8"><script src="{site_url}assets/widget.js"></script>'
+        f'<talk-search src="{site_url}"></talk-search>',
+        encoding="utf-8",
+    )
+    page.goto(serve(host))
+    box = page.locator("talk-search input")
+    box.focus()
+    box.press_sequentially("sparsity")
+    expect(page.locator("talk-search li[role=option]").first).to_be_visible()
+    assert page.locator("talk-search").get_attribute("data-state") == "loading"
+    _HeldIndexHandler.release.set()
+    expect(page.locator("talk-search")).to_have_attribute("data-state", "ready")
+
+    # An older build without quick.js: the widget goes straight to the full index.
+    (site / "search/quick.js").unlink()
+    older = serve(site)
+    (host / "older.html").write_text(
+        f'<!doctype html><meta charset="utf-8"><script src="{older}assets/widget.js"></script>'
+        f'<talk-search src="{older}"></talk-search>',
+        encoding="utf-8",
+    )
+    page.goto(serve(host) + "older.html")
+    box.focus()
+    box.press_sequentially("sparsity")
+    expect(page.locator("talk-search li[role=option]").first).to_be_visible()
+    expect(page.locator("talk-search")).to_have_attribute("data-state", "ready")
