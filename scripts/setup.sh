@@ -13,12 +13,13 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
 fi
 
+# lunr.js comes from the npm registry at the exact version in package-lock.json; it must be
+# there before the Python package is installed, because the wheel carries a copy of it.
+npm ci --no-audit --no-fund --loglevel=error
+
 python=$(command -v python3.11 || command -v python3)
 if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
 .venv/bin/python -m pip install -q --upgrade pip
 .venv/bin/python -m pip install -q -e '.[test]'
-
-# lunr.js comes from the npm registry at the exact version in package-lock.json.
-npm ci --no-audit --no-fund --loglevel=error
