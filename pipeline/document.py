@@ -2,23 +2,38 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, NoReturn
 
 import yaml
-from frontmatter.default_handlers import YAMLHandler
+from yaml.composer import Composer
+from yaml.constructor import ConstructorError
 
 from .errors import Problem
 
 # libyaml follows the YAML spec on tabs between a key and its value, which pure PyYAML rejects.
-_Loader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_CLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 MAX_FILE_BYTES = 2 * 1024 * 1024
-# Deeper YAML than this is not a schedule item; refusing it keeps recursion bounded.
+# Deeper YAML than this is not a schedule item. libyaml's C composer recurses without a
+# limit and crashes the interpreter on a few thousand nested '[', so depth is checked while
+# composing, before any recursion can run away.
 MAX_DEPTH = 20
+# Real bodies (an abstract and a bio) are a few thousand characters. Markdown rendering has
+# inputs that cost seconds per 100 kB ('[' * n, nested '<div>'), so the limit keeps a build fast.
+MAX_BODY_CHARS = 100_000
+# A 10,000-paper session is about 130,000 values; far more is a mistake or an attack.
+MAX_NODES = 400_000
 
 # Path of a value inside the frontmatter, e.g. ("papers", 2, "title").
 KeyPath = tuple[str | int, ...]
+
+# A line that opens or closes frontmatter (Jekyll's rule: three or more dashes, or '...').
+_OPEN = re.compile(r"-{3,}[ \t]*")
+_CLOSE = re.compile(r"(?:-{3,}|\.\.\.)[ \t]*")
+# Characters YAML refuses anywhere in a stream (YAML 1.1, 5.1): found up front to name them.
+_UNPRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -30,6 +45,8 @@ class Document:
     lines: dict[KeyPath, int]
     body: str
     body_line: int
+    # Each scalar as written, before YAML typed it: '9:00' for a value YAML read as 540.
+    written: dict[KeyPath, str]
 
     def line(self, *key: str | int) -> int:
         """The line of a key path, falling back to its nearest parent, then to line 1."""
@@ -41,96 +58,289 @@ class Document:
 
 
 class DocumentError(Exception):
+    """The file cannot be read at all; `problem` says where and why."""
+
     def __init__(self, problem: Problem) -> None:
         super().__init__(str(problem))
         self.problem = problem
 
 
+class _Loader(Composer, _CLoader):  # type: ignore[misc]
+    """libyaml's fast parser with PyYAML's Python composer, limited in depth and size.
+
+    Composing in Python costs about a second on a 10,000-paper file, but it turns a
+    hostile nesting into a clear error instead of a segfault.
+    """
+
+    def __init__(self, text: str) -> None:
+        _CLoader.__init__(self, text)
+        Composer.__init__(self)
+        self.depth = 0
+        self.nodes = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        self.nodes += 1
+        if self.nodes > MAX_NODES:
+            mark = self.peek_event().start_mark
+            raise _Limit(mark, f"frontmatter has more than {MAX_NODES:,} values; split the file")
+        self.depth += 1
+        try:
+            if self.depth > MAX_DEPTH:
+                mark = self.peek_event().start_mark
+                raise _Limit(mark, f"frontmatter is nested more than {MAX_DEPTH} levels deep")
+            node: yaml.Node | None = super().compose_node(parent, index)
+            return node
+        finally:
+            self.depth -= 1
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # PyYAML's constructors let ValueError and friends escape on values such as
+        # 2019-02-30 or `!!int 0b`; turn them into YAML errors that carry the node's line.
+        try:
+            return super().construct_object(node, deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, TypeError, AttributeError, IndexError, OverflowError) as exc:
+            shown = node.value if isinstance(node, yaml.ScalarNode) else node.tag
+            reason = (
+                f"{str(shown)[:60]!r} cannot be read as {_tag_name(node.tag)} ({str(exc)[:80]})"
+            )
+            raise ConstructorError(None, None, reason, node.start_mark) from None
+
+
+class _Limit(yaml.YAMLError):
+    def __init__(self, mark: Any, message: str) -> None:
+        super().__init__(message)
+        self.problem_mark = mark
+        self.problem = message
+        self.context = None
+
+
 def parse_document(path: str, raw: bytes) -> Document:
     """Decode and split one file; raise DocumentError naming the line for anything unreadable."""
 
-    def fail(line: int, message: str) -> DocumentError:
-        return DocumentError(Problem(path, line, message))
+    def fail(line: int, message: str) -> NoReturn:
+        raise DocumentError(Problem(path, line, message))
 
     if len(raw) > MAX_FILE_BYTES:
-        raise fail(0, f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,}")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise fail(line, f"not UTF-8 (byte 0x{raw[exc.start]:02x}); save the file as UTF-8") from None
+        fail(
+            0,
+            f"file is {len(raw):,} bytes; the limit is {MAX_FILE_BYTES:,} (is it a schedule item?)",
+        )
+    text = _decode(raw, fail)
+    # One line ending everywhere, so line numbers match what an editor shows.
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
-        raise fail(1, "file is empty; a schedule item starts with '---' and YAML frontmatter")
-    handler = YAMLHandler()
-    if not handler.detect(text):
-        raise fail(1, "no frontmatter: the file must start with a line '---', then YAML, then '---'")
-    try:
-        frontmatter_text, body = handler.split(text)
-    except ValueError:
-        raise fail(1, "frontmatter is not closed: add a line '---' after the YAML") from None
-    frontmatter_line = 2  # the line after the opening '---'
-    body_line = frontmatter_line + frontmatter_text.count("\n") + 2
-    node = _compose(frontmatter_text, frontmatter_line, fail)
+        fail(1, "file is empty; a schedule item starts with '---' and YAML frontmatter")
+    lines = text.split("\n")
+    if not _OPEN.fullmatch(lines[0]):
+        opener = next((n for n, line in enumerate(lines[:20], 1) if _OPEN.fullmatch(line)), 0)
+        hint = f" (found '---' on line {opener}; nothing may come before it)" if opener else ""
+        fail(
+            1, f"no frontmatter: the file must start with a line '---', then YAML, then '---'{hint}"
+        )
+    close = next((n for n in range(1, len(lines)) if _CLOSE.fullmatch(lines[n])), 0)
+    if not close:
+        fail(1, "frontmatter is not closed: add a line '---' after the YAML")
+    frontmatter = "\n".join(lines[1:close])
+    body = "\n".join(lines[close + 1 :])
+    if len(body) > MAX_BODY_CHARS:
+        fail(
+            close + 2,
+            f"the body is {len(body):,} characters; the limit is {MAX_BODY_CHARS:,} "
+            "(an abstract and a bio are a few thousand)",
+        )
+    offset = 2  # YAML's line 0 is the file's line 2, just after the opening '---'
+    bad = _UNPRINTABLE.search(frontmatter)
+    if bad:
+        line = frontmatter.count("\n", 0, bad.start()) + offset
+        fail(line, f"control character U+{ord(bad.group()):04X} is not allowed in YAML; delete it")
+    node = _compose(frontmatter, offset, fail)
     if node is None:
-        raise fail(1, "frontmatter is empty; it needs at least 'edition' and 'type'")
+        fail(1, "frontmatter is empty; it needs at least 'edition' and 'type'")
     if not isinstance(node, yaml.MappingNode):
         kind = "a list" if isinstance(node, yaml.SequenceNode) else "a single value"
-        raise fail(frontmatter_line, f"frontmatter must be key: value pairs, not {kind}")
-    lines: dict[KeyPath, int] = {}
-    _index_lines(node, (), frontmatter_line, lines, fail, 0)
+        fail(node.start_mark.line + offset, f"frontmatter must be key: value pairs, not {kind}")
+    walk = _Walk(offset, fail)
+    walk.node(node, (), 1)
+    loader = _Loader("")
     try:
-        data = _Loader(frontmatter_text).construct_document(node)
+        data = loader.construct_document(node)
     except yaml.YAMLError as exc:
-        raise fail(_yaml_line(exc, frontmatter_line), _yaml_message(exc)) from None
-    return Document(path, data, lines, body, body_line)
+        fail(_yaml_line(exc, offset, frontmatter.count("\n")), _yaml_message(exc, frontmatter))
+    except RecursionError:
+        # A merge key (<<) chain can recurse in PyYAML's constructor; depth was capped already.
+        fail(offset, "frontmatter is nested too deeply")
+    finally:
+        loader.dispose()
+    return Document(path, data, walk.lines, body, close + 2, walk.written)
+
+
+def _decode(raw: bytes, fail: Any) -> str:
+    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+        fail(1, "file is UTF-16 (it starts with a UTF-16 byte-order mark); save it as UTF-8")
+    try:
+        # A UTF-8 byte-order mark occurs in real files and is dropped silently.
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw.count(b"\n", 0, exc.start) + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        fail(
+            line,
+            f"not UTF-8 (byte 0x{raw[exc.start]:02x} at column {column}); "
+            "save the file as UTF-8 (it may be Latin-1 or Windows-1252)",
+        )
+    raise AssertionError("unreachable")
 
 
 def _compose(text: str, offset: int, fail: Any) -> yaml.Node | None:
     loader = _Loader(text)
     try:
-        return loader.get_single_node()
+        node: yaml.Node | None = loader.get_single_node()
+        return node
     except yaml.YAMLError as exc:
-        raise fail(_yaml_line(exc, offset), _yaml_message(exc)) from None
+        fail(_yaml_line(exc, offset, text.count("\n")), _yaml_message(exc, text))
     except RecursionError:
-        raise fail(offset, "frontmatter is nested too deeply") from None
+        fail(offset, "frontmatter is nested too deeply")
     finally:
         loader.dispose()
+    return None
 
 
-def _index_lines(
-    node: yaml.Node, path: KeyPath, offset: int, lines: dict[KeyPath, int], fail: Any, depth: int
-) -> None:
-    if depth > MAX_DEPTH:
-        raise fail(node.start_mark.line + offset, f"frontmatter is nested more than {MAX_DEPTH} levels deep")
-    lines[path] = node.start_mark.line + offset
-    if isinstance(node, yaml.MappingNode):
-        seen: set[str] = set()
-        for key_node, value_node in node.value:
-            key = str(key_node.value)
-            line = key_node.start_mark.line + offset
-            if key in seen:
-                raise fail(line, f"key {key!r} appears twice; YAML would silently keep the last one")
-            seen.add(key)
-            lines[(*path, key)] = line
-            _index_lines(value_node, (*path, key), offset, lines, fail, depth + 1)
-            lines[(*path, key)] = line
-    elif isinstance(node, yaml.SequenceNode):
-        for index, child in enumerate(node.value):
-            _index_lines(child, (*path, index), offset, lines, fail, depth + 1)
+class _Walk:
+    """Index the line of every key path and measure the frontmatter as aliases expand it."""
+
+    def __init__(self, offset: int, fail: Any) -> None:
+        self.offset = offset
+        self.fail = fail
+        self.lines: dict[KeyPath, int] = {}
+        self.written: dict[KeyPath, str] = {}
+        # id(node) -> (values, levels) once measured; an alias reuses a node, and walking it
+        # again for every use is how "billion laughs" hangs a reader.
+        self.measured: dict[int, tuple[int, int]] = {}
+        self.open: set[int] = set()
+        self.total = 0
+
+    def node(self, node: yaml.Node, path: KeyPath | None, depth: int) -> tuple[int, int]:
+        """Walk a node at `depth`; `path` is None under an alias already indexed elsewhere."""
+        line = node.start_mark.line + self.offset
+        if depth > MAX_DEPTH:
+            self.fail(line, f"frontmatter is nested more than {MAX_DEPTH} levels deep")
+        if path is not None:
+            self.lines[path] = line
+        if isinstance(node, yaml.ScalarNode):
+            if path is not None:
+                self.written[path] = node.value
+            return 1, 1
+        if id(node) in self.open:
+            self.fail(line, "an alias (*name) refers to the value that contains it")
+        known = self.measured.get(id(node))
+        if known is not None:
+            size, height = known
+            if depth + height - 1 > MAX_DEPTH:
+                self.fail(line, f"frontmatter is nested more than {MAX_DEPTH} levels deep")
+            self.count(size, line)
+            return known
+        self.open.add(id(node))
+        size, height = 1, 1
+        self.count(1, line)
+        if isinstance(node, yaml.MappingNode):
+            keys: set[str] = set()
+            for key_node, value_node in node.value:
+                key = str(key_node.value)
+                key_line = key_node.start_mark.line + self.offset
+                if key in keys and key != "<<":
+                    self.fail(
+                        key_line,
+                        f"key {key!r} appears twice; YAML would silently keep the last one",
+                    )
+                keys.add(key)
+                child = None if path is None else (*path, key)
+                child_size, child_height = self.node(value_node, child, depth + 1)
+                size, height = size + child_size, max(height, child_height + 1)
+                if child is not None:
+                    self.lines[child] = key_line  # a key's line, not its value's
+        elif isinstance(node, yaml.SequenceNode):
+            for index, child_node in enumerate(node.value):
+                child = None if path is None else (*path, index)
+                child_size, child_height = self.node(child_node, child, depth + 1)
+                size, height = size + child_size, max(height, child_height + 1)
+        self.open.discard(id(node))
+        self.measured[id(node)] = (size, height)
+        return size, height
+
+    def count(self, values: int, line: int) -> None:
+        self.total += values
+        if self.total > MAX_NODES:
+            self.fail(
+                line, f"frontmatter (with its aliases expanded) has more than {MAX_NODES:,} values"
+            )
 
 
-def _yaml_line(exc: yaml.YAMLError, offset: int) -> int:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    return (mark.line + offset) if mark is not None else offset
+_OPENED_AT = (
+    "while scanning a quoted scalar",
+    "while parsing a flow sequence",
+    "while parsing a flow mapping",
+)
 
 
-def _yaml_message(exc: yaml.YAMLError) -> str:
-    problem = getattr(exc, "problem", None) or str(exc)
-    context = getattr(exc, "context", None)
+def _tag_name(tag: str) -> str:
+    short = tag.rsplit(":", 1)[-1]
+    return {"timestamp": "a date or time", "int": "a whole number", "float": "a number"}.get(
+        short, f"!!{short}"
+    )
+
+
+def _yaml_line(exc: yaml.YAMLError, offset: int, last_line: int) -> int:
+    context = getattr(exc, "context", None) or ""
+    problem_mark = getattr(exc, "problem_mark", None)
+    context_mark = getattr(exc, "context_mark", None)
+    # An unclosed quote or bracket is found far below; where it opened is what to fix.
+    if context_mark is not None and context.startswith(_OPENED_AT):
+        return int(context_mark.line) + offset
+    mark = problem_mark or context_mark
+    if mark is None:
+        return offset
+    # A problem found at the end of the text belongs to its last line, not the closing '---'.
+    return min(int(mark.line), last_line) + offset
+
+
+def _yaml_message(exc: yaml.YAMLError, text: str) -> str:
+    problem = str(getattr(exc, "problem", None) or exc).strip()
+    context = getattr(exc, "context", None) or ""
+    if isinstance(exc, _Limit):
+        return problem
+    if context.startswith(_OPENED_AT):
+        if context.endswith("quoted scalar"):
+            return "YAML: the quote opened on this line is never closed; add the closing quote"
+        bracket = "'['" if context.endswith("sequence") else "'{'"
+        return (
+            f"YAML: the {bracket} opened on this line is never closed; "
+            "close it, or quote the value if the bracket is text"
+        )
     message = f"YAML: {problem}" + (f" ({context})" if context else "")
-    if "\\t" in message or "'\\t'" in message or "tab" in message.lower():
+    if "'\\t'" in problem or "tab character" in problem or _tab_at(exc, text):
         message += "; YAML does not allow tabs for indentation, use spaces"
-    elif "mapping values are not allowed" in message:
+    elif "mapping values are not allowed" in problem:
         message += "; a value that contains ': ' must be quoted"
+    elif "expected <block end>" in problem or "did not find expected key" in problem:
+        message += "; check this line's indentation against the lines above"
+    elif "could not find expected ':'" in problem:
+        message += "; each line must be 'key: value' (or continue a quoted value)"
+    elif "alias" in problem or "alias" in context or "anchor" in context:
+        message += "; a value starting with '*' or '&' must be quoted"
+    elif "could not determine a constructor" in problem:
+        message += "; a value starting with '!' must be quoted"
+    elif "cannot start any token" in problem:
+        message += "; a value starting with '@', '`' or '%' must be quoted"
     return message
+
+
+def _tab_at(exc: yaml.YAMLError, text: str) -> bool:
+    """Whether the line YAML stopped at is indented with a tab (libyaml often does not say)."""
+    mark = getattr(exc, "problem_mark", None)
+    if mark is None:
+        return False
+    lines = text.split("\n")
+    line = lines[mark.line] if 0 <= mark.line < len(lines) else ""
+    return "\t" in line[: len(line) - len(line.lstrip(" \t"))]

@@ -49,14 +49,22 @@ def _edition_order(edition: Edition) -> tuple[bool, float, str]:
 
 
 def _duplicate_ids(items: list[Item]) -> tuple[list[Problem], set[str]]:
-    sources: dict[str, list[str]] = defaultdict(list)
+    """Every id must be unique across items and papers: each is a link target (#id) and a key
+    that other sites store. Returns the problems and the ids of the items to leave out."""
+    owners: dict[str, list[tuple[str, int, str]]] = defaultdict(list)
     for item in items:
-        sources[item.id].append(item.source.path)
+        owners[item.id].append((item.source.path, 1, item.id))
+        for paper in item.papers:
+            # A file named talk-p1.md makes the same id as the first paper of talk.md.
+            owners[paper.id].append((paper.source.path, paper.source.line, item.id))
     problems = []
-    duplicated = {item_id for item_id, paths in sources.items() if len(paths) > 1}
-    for item_id in sorted(duplicated):
-        paths = sources[item_id]
-        for path in paths:
-            others = ", ".join(p for p in paths if p != path)
-            problems.append(Problem(path, 1, f"id '{item_id}' is also made by {others}; rename one file"))
-    return problems, duplicated
+    bad_items: set[str] = set()
+    for shared_id in sorted(i for i, found in owners.items() if len(found) > 1):
+        found = owners[shared_id]
+        for path, line, item_id in found:
+            others = ", ".join(sorted({p for p, _l, _i in found if p != path})) or "this file"
+            problems.append(
+                Problem(path, line, f"id '{shared_id}' is also made by {others}; rename one file")
+            )
+            bad_items.add(item_id)
+    return problems, bad_items

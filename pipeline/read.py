@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from .document import Document, DocumentError, parse_document
+from .cache import ReadCache
+from .document import MAX_FILE_BYTES, Document, DocumentError
 from .errors import Problem
 from .model import (
     KNOWN_TYPES,
@@ -24,12 +28,14 @@ from .model import (
     SiteConfig,
     Source,
 )
-from .text import split_body
+from .text import Body, split_body
 from .times import TimeValueError, parse_time
 from .urls import is_remote, safe_url
 
 _PERSON_KEYS = frozenset({"name", "affiliation", "url", "avatar", "presentation", "order", "bio"})
-_PAPER_KEYS = frozenset({"title", "authors", "affiliation", "paper", "presentation", "poster", "url", "video"})
+_PAPER_KEYS = frozenset(
+    {"title", "authors", "affiliation", "paper", "presentation", "poster", "url", "video"}
+)
 _ITEM_KEYS = frozenset(
     {
         "edition", "type", "title", "time_start", "time_end", "speaker", "speakers", "moderator",
@@ -61,10 +67,17 @@ class ReadResult:
     hidden: list[str] = field(default_factory=list)
 
 
-def content_files(content_dir: Path, exclude: tuple[str, ...] = ()) -> tuple[list[Path], list[Path]]:
+# Names that look like Markdown but are not read: an author who typed one expects it built.
+_MARKDOWN_LIKE = re.compile(r"\.(md|markdown|mdown|mkd|mkdn)$", re.IGNORECASE)
+
+
+def content_files(
+    content_dir: Path, exclude: tuple[str, ...] = ()
+) -> tuple[list[Path], list[Path]]:
     """Every Markdown file under the content folder, sorted, split into (read, excluded)."""
-    found = sorted(p for p in content_dir.rglob("*.md") if p.is_file() or p.is_symlink())
-    kept, excluded = [], []
+    found, _skipped = _scan(content_dir)
+    kept: list[Path] = []
+    excluded: list[Path] = []
     for path in found:
         relative = path.relative_to(content_dir).as_posix()
         hit = any(fnmatch.fnmatch(relative, pattern) for pattern in exclude)
@@ -72,33 +85,113 @@ def content_files(content_dir: Path, exclude: tuple[str, ...] = ()) -> tuple[lis
     return kept, excluded
 
 
+def _scan(content_dir: Path) -> tuple[list[Path], list[Problem]]:
+    """Walk the content folder; every .md file, and a warning for each one that is not read."""
+    found: list[Path] = []
+    skipped: list[Problem] = []
+
+    def unreadable(error: OSError) -> None:
+        where = Path(error.filename or content_dir)
+        relative = where.relative_to(content_dir).as_posix() if where != content_dir else "."
+        skipped.append(Problem(relative, 0, f"folder cannot be read: {error.strerror}"))
+
+    for folder, dirs, names in os.walk(content_dir, onerror=unreadable):
+        base = Path(folder)
+        for name in sorted(dirs):
+            if (base / name).is_symlink():
+                # os.walk does not follow folder links (they can loop or lead outside).
+                relative = (base / name).relative_to(content_dir).as_posix()
+                skipped.append(
+                    Problem(
+                        relative,
+                        0,
+                        "is a link to a folder; not followed, its files are not read",
+                        "warning",
+                    )
+                )
+        for name in names:
+            path = base / name
+            if name.endswith(".md"):
+                if path.is_file() or path.is_symlink():
+                    found.append(path)
+                else:
+                    relative = path.relative_to(content_dir).as_posix()
+                    skipped.append(
+                        Problem(relative, 0, "is not a regular file; not read", "warning")
+                    )
+            elif _MARKDOWN_LIKE.search(name):
+                relative = path.relative_to(content_dir).as_posix()
+                skipped.append(
+                    Problem(
+                        relative,
+                        0,
+                        "is not read: only files ending in '.md' are schedule items",
+                        "warning",
+                    )
+                )
+    return sorted(found), sorted(skipped)
+
+
 def read_content(content_dir: Path, config: SiteConfig) -> ReadResult:
     result = ReadResult()
     root = content_dir.resolve()
-    paths, excluded = content_files(content_dir, config.exclude)
-    result.excluded = [p.relative_to(content_dir).as_posix() for p in excluded]
-    for path in paths:
+    # Parsed frontmatter and rendered bodies of unchanged files come from the last build.
+    cache = ReadCache.for_content(content_dir)
+    found, skipped = _scan(content_dir)
+    result.problems.extend(skipped)
+    for path in found:
         relative = path.relative_to(content_dir).as_posix()
-        result.files.append(relative)
-        if not path.resolve().is_relative_to(root):
-            result.problems.append(Problem(relative, 0, "is a link to a file outside the content folder"))
+        if any(fnmatch.fnmatch(relative, pattern) for pattern in config.exclude):
+            result.excluded.append(relative)
             continue
+        result.files.append(relative)
         try:
-            document = parse_document(relative, path.read_bytes())
+            raw = _read_file(path, relative, root)
+            document = cache.document(relative, raw)
         except DocumentError as exc:
             result.problems.append(exc.problem)
             continue
-        except OSError as exc:
-            result.problems.append(Problem(relative, 0, f"cannot be read: {exc.strerror}"))
+        except _Unreadable as exc:
+            result.problems.append(Problem(relative, 0, str(exc)))
             continue
-        reader = _ItemReader(document, root, config, result)
+        reader = _ItemReader(document, root, config, result, cache.body)
         item = reader.read()
         if item is not None:
             if document.data.get("hidden") is True:
                 result.hidden.append(relative)
             else:
                 result.items.append(item)
+    cache.save()
     return result
+
+
+class _Unreadable(Exception):
+    """A content file that cannot be opened; the message says why."""
+
+
+def _read_file(path: Path, relative: str, root: Path) -> bytes:
+    """The bytes of a content file, refusing links that lead out, non-files and huge files."""
+    try:
+        resolved = path.resolve()
+        if not resolved.is_relative_to(root):
+            raise _Unreadable("is a link to a file outside the content folder; not read")
+        if not resolved.is_file():
+            # A link to a FIFO or a device would block or never end.
+            raise _Unreadable("is not a regular file (or a link to one); not read")
+        with open(resolved, "rb") as handle:
+            # Read one byte past the limit, so a 50 MB file costs 2 MB of memory to refuse.
+            raw = handle.read(MAX_FILE_BYTES + 1)
+            if len(raw) > MAX_FILE_BYTES:
+                size = os.fstat(handle.fileno()).st_size
+                limit = f"{MAX_FILE_BYTES:,} (is it a schedule item?)"
+                raise DocumentError(
+                    Problem(relative, 0, f"file is {size:,} bytes; the limit is {limit}")
+                )
+            return raw
+    except RuntimeError:  # pathlib's answer to a link loop
+        raise _Unreadable("is a link that loops back on itself; not read") from None
+    except OSError as exc:
+        raise _Unreadable(f"cannot be read: {exc.strerror or exc}") from None
 
 
 def slugify(text: str) -> str:
@@ -113,7 +206,15 @@ def split_authors(authors: str) -> tuple[str, ...]:
 class _ItemReader:
     """Turns one Document into an Item; every problem it meets goes into the shared result."""
 
-    def __init__(self, doc: Document, root: Path, config: SiteConfig, result: ReadResult) -> None:
+    def __init__(
+        self,
+        doc: Document,
+        root: Path,
+        config: SiteConfig,
+        result: ReadResult,
+        body_of: Callable[[str, list[str]], Body] = split_body,
+    ) -> None:
+        self.body_of = body_of
         self.doc = doc
         self.root = root
         self.config = config
@@ -125,7 +226,9 @@ class _ItemReader:
             self.errors += 1
             self.result.problems.append(Problem(self.doc.path, self.doc.line(*key), message))
         else:
-            self.result.problems.append(Problem(self.doc.path, self.doc.line(*key), message, "warning"))
+            self.result.problems.append(
+                Problem(self.doc.path, self.doc.line(*key), message, "warning")
+            )
 
     def read(self) -> Item | None:
         data = self.doc.data
@@ -134,26 +237,33 @@ class _ItemReader:
         edition = self.text(("edition",), required=True)
         item_type = self.text(("type",), required=True)
         if edition and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", edition):
-            self.problem(("edition",), f"edition {edition!r} may use only letters, digits, '.', '_' and '-'")
+            self.problem(
+                ("edition",), f"edition {edition!r} may use only letters, digits, '.', '_' and '-'"
+            )
         if item_type and item_type not in KNOWN_TYPES:
             self.problem(("type",), f"unknown type {item_type!r}: shown as it is", "warning")
         zone = self.zone(edition)
         start, end = self.times(zone)
-        item_id = f"{edition}-{slugify(Path(self.doc.path).stem)}"
+        slug = slugify(Path(self.doc.path).stem)
+        if not slug:
+            self.problem(
+                (), "the file name has no letters or digits to make the item's id from; rename it"
+            )
+        item_id = f"{edition}-{slug}"
         speakers = self.people("speaker", many=False) + self.people("speakers", many=True)
         moderator_list = self.people("moderator", many=False)
         panelists = self.people("panelists", many=True)
         papers = self.papers(item_id)
         people_names = [p.name for p in (*speakers, *moderator_list, *panelists)]
-        body = split_body(self.doc.body, people_names)
-        title = self.text(("title",)) or (item_type.replace("_", " ").capitalize() if item_type else "")
+        body = self.body_of(self.doc.body, people_names)
+        title = self.text(("title",)) or (
+            item_type.replace("_", " ").capitalize() if item_type else ""
+        )
         if item_type in SESSION_TYPES and "papers" in data and not papers and self.errors == 0:
             self.problem(("papers",), "session lists no papers", "warning")
         links = self.links((), {"presentation", "slides", "paper", "poster", "video", "url"})
         links += tuple(
-            link
-            for index, person in enumerate(self.person_tables())
-            for link in self.links((*person, index) if False else person, {"presentation"})
+            link for person in self.person_tables() for link in self.links(person, {"presentation"})
         )
         location = self.text(("location",))
         hidden = data.get("hidden", False)
@@ -185,14 +295,18 @@ class _ItemReader:
 
     def text(self, key: tuple[str | int, ...], required: bool = False) -> str:
         value = self.value(key)
-        if value is None or value == "":
-            if required:
-                self.problem(key, f"missing required key {key[-1]!r}")
-            return ""
-        if isinstance(value, bool) or isinstance(value, dict | list):
-            self.problem(key, f"{key[-1]!r} must be text, not {_kind(value)}")
-            return ""
-        return " ".join(str(value).split())
+        if value is not None:
+            # Sets, binary and the like are YAML features no schedule needs; str() shows junk.
+            if isinstance(value, bool) or not isinstance(value, str | int | float | date):
+                self.problem(key, f"{key[-1]!r} must be text, not {_kind(value)}")
+                return ""
+            # One space for any run of white space, line separators included.
+            text = " ".join(str(value).split())
+            if text:
+                return text
+        if required:
+            self.problem(key, f"missing required key {key[-1]!r}")
+        return ""
 
     def value(self, key: tuple[str | int, ...]) -> Any:
         node: Any = self.doc.data
@@ -208,7 +322,8 @@ class _ItemReader:
         if info is None and edition and not self.config.is_default:
             self.problem(
                 ("edition",),
-                f"edition {edition!r} is not in the site config; times are read as {self.config.timezone}",
+                f"edition {edition!r} is not in the site config; "
+                f"times are read as {self.config.timezone}",
                 "warning",
             )
         return ZoneInfo(info.timezone if info else self.config.timezone)
@@ -219,13 +334,13 @@ class _ItemReader:
             if key not in self.doc.data:
                 continue
             try:
-                parsed[key] = parse_time(self.doc.data[key], zone)
+                parsed[key] = parse_time(self.doc.data[key], zone, self.doc.written.get((key,), ""))
             except TimeValueError as exc:
                 self.problem((key,), f"{key} {exc}")
         present = [k for k in ("time_start", "time_end") if k in self.doc.data]
         if len(present) == 1:
             missing = "time_end" if present == ["time_start"] else "time_start"
-            self.problem((present[0],), f"has {present[0]} but no {missing}")
+            self.problem((present[0],), f"{present[0]} is given but {missing} is missing")
         if not present:
             self.problem(("type",), "no time_start or time_end: listed as not scheduled", "warning")
         start, end = parsed.get("time_start"), parsed.get("time_end")
@@ -235,8 +350,9 @@ class _ItemReader:
 
     def person_tables(self) -> list[tuple[str | int, ...]]:
         tables: list[tuple[str | int, ...]] = []
-        if isinstance(self.doc.data.get("speaker"), dict):
-            tables.append(("speaker",))
+        for key in ("speaker", "moderator"):
+            if isinstance(self.doc.data.get(key), dict):
+                tables.append((key,))
         for key in ("speakers", "panelists"):
             value = self.doc.data.get(key)
             if isinstance(value, list):
@@ -252,21 +368,31 @@ class _ItemReader:
         elif isinstance(value, list) and (many or key == "speaker"):
             paths = [(key, i) for i in range(len(value))]
         elif isinstance(value, str):
-            return (Person(name=" ".join(value.split())),)
+            name = " ".join(value.split())
+            return (Person(name=name),) if name else ()
         else:
-            self.problem((key,), f"{key!r} must be a mapping with name and affiliation, not {_kind(value)}")
+            self.problem(
+                (key,), f"{key!r} must be a mapping with name and affiliation, not {_kind(value)}"
+            )
             return ()
         people = []
         for path in paths:
             table = self.value(path)
             if isinstance(table, str):
-                people.append(Person(name=" ".join(table.split())))
+                if " ".join(table.split()):
+                    people.append(Person(name=" ".join(table.split())))
+                else:
+                    self.problem(path, f"{key} has no name")
                 continue
             if not isinstance(table, dict):
-                self.problem(path, f"each entry of {key!r} must be a mapping with a name, not {_kind(table)}")
+                self.problem(
+                    path, f"each entry of {key!r} must be a mapping with a name, not {_kind(table)}"
+                )
                 continue
             for extra in sorted(set(map(str, table)) - _PERSON_KEYS):
-                self.problem((*path, extra), f"unknown key {extra!r} in {key} is ignored", "warning")
+                self.problem(
+                    (*path, extra), f"unknown key {extra!r} in {key} is ignored", "warning"
+                )
             name = self.text((*path, "name"))
             if not name:
                 self.problem(path, f"{key} has no name")
@@ -292,10 +418,14 @@ class _ItemReader:
         for index, entry in enumerate(value):
             path: tuple[str | int, ...] = ("papers", index)
             if not isinstance(entry, dict):
-                self.problem(path, f"paper {index + 1} must be a mapping with a title, not {_kind(entry)}")
+                self.problem(
+                    path, f"paper {index + 1} must be a mapping with a title, not {_kind(entry)}"
+                )
                 continue
             for extra in sorted(set(map(str, entry)) - _PAPER_KEYS):
-                self.problem((*path, extra), f"unknown key {extra!r} in a paper is ignored", "warning")
+                self.problem(
+                    (*path, extra), f"unknown key {extra!r} in a paper is ignored", "warning"
+                )
             title = self.text((*path, "title"))
             if not title:
                 self.problem(path, f"paper {index + 1} has no title")
@@ -323,40 +453,72 @@ class _ItemReader:
     def url(self, key: tuple[str | int, ...]) -> str:
         text = self.text(key)
         if text and not safe_url(text):
-            self.problem(key, f"{key[-1]} {text!r} is not an http(s) or mailto URL; it is left out", "warning")
+            self.problem(
+                key,
+                f"{key[-1]} {text!r} is not an http(s) or mailto URL; it is left out",
+                "warning",
+            )
             return ""
         return text
 
     def file_ref(self, key: tuple[str | int, ...], what: str, image: bool) -> str:
-        """A URL kept as it is, or a local file checked, registered for copying, and its dist path."""
+        """A URL kept as it is, or a local file checked and registered for copying: its dist URL."""
         text = self.text(key)
         if not text:
             return ""
         if is_remote(text) or (not image and text.lower().startswith("mailto:")):
             return text if safe_url(text) else ""
         if not safe_url(text) or ":" in text.split("/", 1)[0]:
-            self.problem(key, f"{what} {text!r} is not an http(s) URL or a file; it is left out", "warning")
+            self.problem(
+                key, f"{what} {text!r} is not an http(s) URL or a file; it is left out", "warning"
+            )
             return ""
         return self.local_file(key, what, text, image)
 
     def local_file(self, key: tuple[str | int, ...], what: str, text: str, image: bool) -> str:
         reference = text.split("#", 1)[0].split("?", 1)[0]
-        if reference.startswith(("/", "\\")) or re.match(r"^[A-Za-z]:", reference):
-            self.problem(key, f"{what} {text!r} is an absolute path; use a path inside the content folder")
+        if reference.startswith(("/", "\\", "~")) or re.match(r"^[A-Za-z]:", reference):
+            self.problem(
+                key, f"{what} {text!r} is an absolute path; use a path inside the content folder"
+            )
+            return ""
+        if "\x00" in reference:
+            self.problem(key, f"{what} {text!r} holds a NUL character; it is not a file name")
             return ""
         folder = (self.root / self.doc.path).parent
         for base in (folder, self.root):
-            candidate = base / reference
-            resolved = candidate.resolve()
-            if not resolved.is_relative_to(self.root):
-                self.problem(key, f"{what} {text!r} points outside the content folder; it is not copied")
+            try:
+                resolved = (base / reference).resolve()
+                inside = resolved.is_relative_to(self.root)
+                is_file = inside and resolved.is_file()
+            except (OSError, RuntimeError):  # a link loop, or a name the system refuses
+                self.problem(
+                    key, f"{what} {text!r} cannot be resolved (a link loop?); it is not copied"
+                )
                 return ""
-            if resolved.is_file():
-                target = "media/" + resolved.relative_to(self.root).as_posix()
+            if not inside:
+                self.problem(
+                    key, f"{what} {text!r} points outside the content folder; it is not copied"
+                )
+                return ""
+            if is_file:
+                relative = resolved.relative_to(self.root)
+                if any(part.startswith(".") for part in relative.parts):
+                    # .git/, .env and the like hold secrets, never slides or photos.
+                    self.problem(
+                        key, f"{what} {text!r} is a hidden file or folder; it is not copied"
+                    )
+                    return ""
+                target = "media/" + relative.as_posix()
                 self.result.assets[target] = Asset(str(resolved), target)
-                return target
+                # The link is a URL: a file named 'a#1.pdf' or 'slides?.pdf' must be escaped.
+                return quote(target, safe="/")
         kind = "a placeholder is shown" if image else "the link is left out"
-        self.problem(key, f"{what} file {text!r} not found next to the file or in the content folder; {kind}", "warning")
+        self.problem(
+            key,
+            f"{what} file {text!r} not found next to the file or in the content folder; {kind}",
+            "warning",
+        )
         return ""
 
 
@@ -369,7 +531,8 @@ def _kind(value: object) -> str:
         return "true/false"
     if value is None:
         return "empty"
-    return f"{type(value).__name__} {value!r}"
+    shown = repr(value)
+    return f"{type(value).__name__} {shown if len(shown) <= 40 else shown[:40] + '…'}"
 
 
 Reader = Callable[[Path, SiteConfig], ReadResult]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from html import unescape
 from urllib.parse import urlsplit
 
 _ALLOWED_SCHEMES = frozenset({"http", "https", "mailto"})
@@ -15,7 +16,9 @@ def safe_url(url: str) -> str:
     url = url.strip()
     if not url:
         return ""
-    probe = _INVISIBLE.sub("", url)
+    # Entities decoded too: a consumer that puts the URL into HTML unescaped (a feed reader,
+    # someone's JavaScript) would otherwise turn 'javascript&colon;' back into a scheme.
+    probe = _INVISIBLE.sub("", unescape(url))
     try:
         parts = urlsplit(probe)
     except ValueError:
@@ -23,9 +26,13 @@ def safe_url(url: str) -> str:
     if parts.scheme:
         return url if parts.scheme.lower() in _ALLOWED_SCHEMES else ""
     # No scheme: a relative reference. A colon before the first slash would be read as a scheme.
-    first = probe.split("/", 1)[0]
+    first = re.split(r"[/?#]", probe, maxsplit=1)[0]
     return "" if ":" in first else url
 
 
 def is_remote(url: str) -> bool:
-    return urlsplit(url.strip()).scheme.lower() in {"http", "https"}
+    """True for an http(s) URL (which is then not a file in the content folder)."""
+    try:
+        return urlsplit(url.strip()).scheme.lower() in {"http", "https"}
+    except ValueError:  # e.g. 'http://[' : an unbalanced IPv6 bracket
+        return False

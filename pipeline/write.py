@@ -9,28 +9,45 @@ import fcntl
 import os
 import shutil
 import tempfile
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 from .errors import PipelineError
 
 _RENAME_EXCHANGE = 2
+# A folder that holds this is a site we built before and may replace.
+SITE_MARKER = "index.html"
+
+
+def lock_path(out_dir: Path) -> Path:
+    """The lock file of an output folder: beside it, so it survives the folder being swapped."""
+    out_dir = _real(out_dir)
+    return out_dir.parent / f".{out_dir.name}.lock"
 
 
 @contextmanager
 def build_lock(out_dir: Path) -> Iterator[None]:
-    """Hold an exclusive lock for one output folder; a second build fails at once, clearly."""
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    lock_path = out_dir.parent / f".{out_dir.name}.lock"
-    with open(lock_path, "a+") as handle:
+    """Hold an exclusive lock for one output folder; a second build fails at once, clearly.
+
+    flock is released by the kernel when a process dies, so a killed build never leaves a
+    stale lock behind.
+    """
+    path = lock_path(out_dir)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = open(path, "a+")  # noqa: SIM115 (held open for the whole build)
+    except OSError as exc:
+        raise PipelineError(f"cannot create the lock file {path}: {exc.strerror}") from None
+    with handle:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             handle.seek(0)
-            holder = handle.read().strip() or "another process"
+            holder = handle.read().strip() or "unknown"
             raise PipelineError(
-                f"another build is writing {out_dir} (pid {holder}); wait for it to finish"
+                f"another build is writing {out_dir} (pid {holder}, lock {path}); "
+                "wait for it to finish, then build again"
             ) from None
         handle.seek(0)
         handle.truncate()
@@ -44,10 +61,25 @@ def build_lock(out_dir: Path) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def write_tree(out_dir: Path, files: Mapping[str, bytes], copies: Mapping[str, Path]) -> None:
-    """Replace out_dir with exactly `files` (contents) and `copies` (source files), atomically."""
-    _recover(out_dir)
-    staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
+def write_tree(
+    out_dir: Path,
+    files: Mapping[str, bytes],
+    copies: Mapping[str, Path],
+    protect: Iterable[Path] = (),
+) -> None:
+    """Replace out_dir with exactly `files` (contents) and `copies` (source files), atomically.
+
+    Call it under build_lock. `protect` lists folders (the content) that out_dir must not
+    hold or be: replacing them would delete an author's files.
+    """
+    out_dir = _real(out_dir)
+    _check_target(out_dir, protect)
+    try:
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        _recover(out_dir)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
+    except OSError as exc:
+        raise PipelineError(f"cannot write beside {out_dir}: {exc.strerror}") from None
     try:
         for relative, data in sorted(files.items()):
             target = _inside(staging, relative)
@@ -56,12 +88,44 @@ def write_tree(out_dir: Path, files: Mapping[str, bytes], copies: Mapping[str, P
         for relative, source in sorted(copies.items()):
             target = _inside(staging, relative)
             target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(source, target)
+            try:
+                shutil.copyfile(source, target)
+            except FileNotFoundError:
+                raise PipelineError(f"{source} disappeared during the build; build again") from None
         staging.chmod(0o755)
         _fsync_tree(staging)
         _swap(staging, out_dir)
+        _fsync_dir(out_dir.parent)
+    except OSError as exc:
+        where = f" ({exc.filename})" if exc.filename else ""
+        reason = f"{exc.strerror or exc}{where}"
+        raise PipelineError(
+            f"writing {out_dir} failed: {reason}; the previous site is unchanged"
+        ) from None
     finally:
-        shutil.rmtree(staging, ignore_errors=True)
+        _remove(staging)
+
+
+def _real(out_dir: Path) -> Path:
+    # A dist/ that is a link (to a web root, say) is replaced where it points, link kept.
+    return out_dir.resolve() if out_dir.is_symlink() else out_dir.absolute()
+
+
+def _check_target(out_dir: Path, protect: Iterable[Path]) -> None:
+    for folder in protect:
+        folder = folder.resolve()
+        if folder == out_dir.resolve() or folder.is_relative_to(out_dir.resolve()):
+            raise PipelineError(
+                f"refusing to write the site into {out_dir}: it holds the content folder {folder}"
+            )
+    if out_dir.exists() and not out_dir.is_dir():
+        raise PipelineError(f"{out_dir} exists and is not a folder; not replacing it")
+    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / SITE_MARKER).is_file():
+        # The whole folder is swapped out and deleted: never do that to a folder we did not make.
+        raise PipelineError(
+            f"refusing to replace {out_dir}: it is not empty and holds no {SITE_MARKER} from an "
+            "earlier build; choose another --out folder or empty this one"
+        )
 
 
 def _inside(root: Path, relative: str) -> Path:
@@ -73,19 +137,18 @@ def _inside(root: Path, relative: str) -> Path:
 
 def _swap(staging: Path, out_dir: Path) -> None:
     """Put staging at out_dir; afterwards staging holds the old tree (or nothing)."""
-    if out_dir.exists() and not out_dir.is_dir():
-        raise PipelineError(f"{out_dir} exists and is not a folder; not replacing it")
     if out_dir.exists() and _exchange(staging, out_dir):
         return
     if not out_dir.exists():
         os.rename(staging, out_dir)
         return
-    # No atomic exchange on this system: two renames, with a backup that _recover restores.
+    # No atomic exchange on this system: two renames, with a backup that _recover restores
+    # if the build dies between them.
     backup = out_dir.parent / f".{out_dir.name}.previous"
-    shutil.rmtree(backup, ignore_errors=True)
+    _remove(backup)
     os.rename(out_dir, backup)
     os.rename(staging, out_dir)
-    shutil.rmtree(backup, ignore_errors=True)
+    _remove(backup)
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -101,18 +164,28 @@ def _exchange(a: Path, b: Path) -> bool:
     result = renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), _RENAME_EXCHANGE)
     if result == 0:
         return True
-    if ctypes.get_errno() in (errno.EINVAL, errno.ENOSYS, errno.EXDEV):
+    if ctypes.get_errno() in (errno.EINVAL, errno.ENOSYS, errno.EXDEV, errno.ENOTSUP):
         return False
     raise OSError(ctypes.get_errno(), f"cannot swap {a} and {b}")
 
 
 def _recover(out_dir: Path) -> None:
-    """Undo what a killed build left behind: a missing dist/ with a backup, stale staging folders."""
+    """Undo what a killed build left: a missing dist/ with a backup, stale staging folders.
+
+    Runs under the lock, so no other build's staging folder is live.
+    """
     backup = out_dir.parent / f".{out_dir.name}.previous"
     if backup.is_dir() and not out_dir.exists():
         os.rename(backup, out_dir)
     for stale in out_dir.parent.glob(f".{out_dir.name}.staging-*"):
-        shutil.rmtree(stale, ignore_errors=True)
+        _remove(stale)
+
+
+def _remove(path: Path) -> None:
+    if path.is_symlink() or path.is_file():
+        path.unlink(missing_ok=True)
+    else:
+        shutil.rmtree(path, ignore_errors=True)
 
 
 def _fsync_tree(root: Path) -> None:
@@ -124,3 +197,13 @@ def _fsync_tree(root: Path) -> None:
                 os.fsync(fd)
             finally:
                 os.close(fd)
+        _fsync_dir(Path(folder))
+
+
+def _fsync_dir(folder: Path) -> None:
+    # A rename is durable only once the folder holding it is synced.
+    fd = os.open(folder, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

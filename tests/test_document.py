@@ -1,0 +1,107 @@
+"""Splitting a file into frontmatter and body: line numbers, encodings, and YAML's traps."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.document import MAX_DEPTH, Document, DocumentError, parse_document
+
+
+def _parse(text: str | bytes) -> Document:
+    return parse_document("t.md", text.encode() if isinstance(text, str) else text)
+
+
+def _error(text: str | bytes) -> tuple[int, str]:
+    with pytest.raises(DocumentError) as caught:
+        _parse(text)
+    return caught.value.problem.line, caught.value.problem.message
+
+
+def test_lines_are_the_editors_lines() -> None:
+    doc = _parse(
+        "---\nedition: x\ntype: talk\nspeaker:\n    name: A\npapers:\n  - title: P\n---\nBody\n"
+    )
+    assert doc.line("edition") == 2
+    assert doc.line("speaker", "name") == 5
+    assert doc.line("papers", 0, "title") == 7
+    assert doc.line("papers", 0, "missing") == 7  # falls back to the nearest parent
+    assert doc.line("nothing") == 1
+    assert doc.body == "Body\n"
+    assert doc.body_line == 9
+
+
+@pytest.mark.parametrize(
+    "raw",
+    [
+        b"\xef\xbb\xbf---\nedition: x\n---\nBody",
+        b"---\r\nedition: x\r\n---\r\nBody",
+        b"---\redition: x\r---\rBody",
+        b"---  \nedition: x\n...\nBody",
+    ],
+)
+def test_bom_line_endings_and_closers_are_accepted(raw: bytes) -> None:
+    doc = _parse(raw)
+    assert doc.data == {"edition": "x"}
+    assert doc.line("edition") == 2
+    assert doc.body == "Body"
+
+
+def test_tab_between_key_and_value_is_fine_but_not_as_indentation() -> None:
+    assert _parse("---\nedition:\tx\n---\n").data == {"edition": "x"}
+    line, message = _error("---\nspeaker:\n\tname: A\n---\n")
+    assert line == 3 and "tabs" in message
+
+
+def test_sexagesimal_is_kept_as_written() -> None:
+    doc = _parse("---\ntime_start: 9:00\n---\n")
+    assert doc.data["time_start"] == 540
+    assert doc.written[("time_start",)] == "9:00"
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("---\ntitle: 2019-02-30 10:00:00\n---\n", 2, "cannot be read as a date or time"),
+        ("---\ntitle: !!timestamp soon\n---\n", 2, "cannot be read as a date or time"),
+        ("---\ntitle: !!int 0b\n---\n", 2, "cannot be read as a whole number"),
+        ("---\ntitle: !!float abc\n---\n", 2, "cannot be read as a number"),
+        ("---\ntitle: !!python/object:os.system x\n---\n", 2, "must be quoted"),
+        ("---\ntitle: " + "9" * 5000 + "\n---\n", 2, "cannot be read as a whole number"),
+        ("---\na: 1\n? [x]\n: y\n---\n", 3, "unhashable"),
+        ("---\na: &a [*a]\n---\n", 2, "refers to the value that contains it"),
+        ("---\na: 1\nb: {c: 1\n---\n", 3, "'{' opened on this line is never closed"),
+        ("---\na: 1\nb: 'c\n---\n", 3, "quote opened on this line is never closed"),
+        ("---\na: 1\n---\n".replace("1", "\x1b"), 2, "control character U+001B"),
+    ],
+)
+def test_yaml_traps_are_errors_with_a_line(text: str, line: int, message: str) -> None:
+    found_line, found = _error(text)
+    assert (found_line, message in found) == (line, True), found
+
+
+def test_depth_is_limited_before_libyaml_can_crash() -> None:
+    line, message = _error("---\nx: " + "[" * 200_000 + "\n---\n")
+    assert line == 2 and f"more than {MAX_DEPTH} levels" in message
+    line, message = _error("---\nx: " + "{a: " * 200_000 + "\n---\n")
+    assert f"more than {MAX_DEPTH} levels" in message
+
+
+def test_aliases_are_measured_as_expanded() -> None:
+    nested = "".join(f"l{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 10)}]\n" for i in range(1, 8))
+    _line, message = _error(f"---\nl0: &l0 [x, x, x, x, x, x, x, x, x, x]\n{nested}---\n")
+    assert "with its aliases expanded" in message
+    # A few aliases are fine.
+    doc = _parse("---\nbase: &b {affiliation: MIT}\nspeaker:\n    <<: *b\n    name: A\n---\n")
+    assert doc.data["speaker"] == {"affiliation": "MIT", "name": "A"}
+
+
+def test_encodings() -> None:
+    assert "UTF-16" in _error("---\na: 1\n---\n".encode("utf-16"))[1]
+    line, message = _error(b"---\na: 1\nb: caf\xe9\n---\n")
+    assert line == 3 and "byte 0xe9 at column 7" in message
+
+
+def test_body_limit_and_size_limit() -> None:
+    line, message = _error("---\na: 1\n---\n" + "x" * 100_001)
+    assert line == 4 and "the limit is 100,000" in message
+    assert "the limit is 2,097,152" in _error(b"---\n" + b"x" * (2 * 1024 * 1024))[1]
