@@ -1,4 +1,8 @@
-"""Split a content file into YAML frontmatter (with the line of every key) and a Markdown body."""
+"""Split a content file into YAML frontmatter (with the line of every key) and a Markdown body.
+
+PyYAML parses; the split is our own because python-frontmatter returns no line numbers, and
+every error and warning here must name the line an author has to fix.
+"""
 
 from __future__ import annotations
 

@@ -168,7 +168,16 @@ def _write(path: Path, text: str, content_dir: Path) -> FileResult:
     try:
         with os.fdopen(handle, "w", encoding="utf-8", newline="\n") as out:
             out.write(text)
-        os.replace(temporary, path)
+        if status == "created":
+            # link() refuses an existing name, so a file an author saved a moment ago survives.
+            try:
+                os.link(temporary, path)
+            except FileExistsError:
+                return FileResult(shown, "conflict", "appeared while importing; left alone")
+            finally:
+                Path(temporary).unlink(missing_ok=True)
+        else:
+            os.replace(temporary, path)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise

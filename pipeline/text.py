@@ -66,6 +66,10 @@ def markdown_to_html(markdown: str) -> str:
 
 # A tag in sanitised HTML: html5ever writes every attribute value in double quotes.
 _TAG = re.compile(r'<(?:[^>"]|"[^"]*")*>')
+# Tags inside a run of text: dropping them must not put a space before the next comma.
+_INLINE_TAG = re.compile(
+    r'</?(?:a|abbr|b|code|del|em|i|s|small|strong|sub|sup|u)(?:\s(?:[^>"]|"[^"]*")*)?>', re.I
+)
 
 
 def html_to_text(html: str) -> str:
@@ -74,7 +78,7 @@ def html_to_text(html: str) -> str:
     A regular expression, not an HTML parser: the input comes out of the sanitiser, so it is
     well formed, and BeautifulSoup took seconds on a 100 kB body of nested tags.
     """
-    return " ".join(unescape(_TAG.sub(" ", html)).split())
+    return " ".join(unescape(_TAG.sub(" ", _INLINE_TAG.sub("", html))).split())
 
 
 def fold(text: str) -> str:

@@ -239,7 +239,7 @@ def test_frab_schedule_json(serve: Serve, tmp_path: Path) -> None:
     cheap = items["tinyconf24-cheap-inference-on-old-phones"]
     assert cheap["start"] == "2024-09-23T10:00:00+01:00"
     assert cheap["abstract_html"] == "<p>We <strong>measure</strong> things.</p>"
-    assert cheap["bio_text"] == "João Sá Works on phones ."
+    assert cheap["bio_text"] == "João Sá Works on phones."
     panel = items["tinyconf24-panel-is-tiny-enough"]
     assert panel["type"] == "panel" and panel["end"] == "2024-09-23T12:00:00+01:00"
     assert [s["name"] for s in panel["speakers"]] == ["Rita", "Rui"]

@@ -67,7 +67,7 @@ def test_bio_starts_at_the_speakers_name_in_bold() -> None:
     body = "An abstract with [a ref][r].\n\n**Ada Lovelace** is a mathematician.\n\n[r]: https://example.org\n"
     split = split_body(body, ["Ada Lovelace"])
     # One space between elements, as before: "ref ." keeps words apart in every case.
-    assert split.abstract_text == "An abstract with a ref ."
+    assert split.abstract_text == "An abstract with a ref."
     assert 'href="https://example.org"' in split.abstract_html  # the reference is below the split
     assert split.bio_text == "Ada Lovelace is a mathematician."
 
