@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 
 from . import calendar, feeds, headers, jsonld, search_index
 from .model import Program
+from .parallel import run_stages
 from .render import make_environment, page_context, render_page
 from .resources import lunr_js, static_dir
 
@@ -35,23 +36,18 @@ DEFAULT_STAGES: tuple[Stage, ...] = (
 )
 
 
+HEAVY_STAGES = frozenset({"search_index.outputs", "calendar.outputs"})
+
+
 def produce(
     program: Program, options: BuildOptions, stages: list[Stage] | None = None
 ) -> tuple[Outputs, dict[str, Path], dict[str, float]]:
     from .build import asset_version
 
-    files: Outputs = {}
-    timings: dict[str, float] = {}
-    for stage in stages if stages is not None else DEFAULT_STAGES:
-        began = time.perf_counter()
-        produced = stage(program)
-        overlap = set(produced) & set(files)
-        if overlap:
-            raise RuntimeError(f"two stages write {sorted(overlap)[0]}")
-        files.update(produced)
-        timings[f"{stage.__module__.rsplit('.', 1)[-1]}.{stage.__name__}"] = (
-            time.perf_counter() - began
-        )
+    # The search index and the calendars are the heavy stages: on a large site they run in
+    # forked workers while this process makes the rest.
+    chosen = list(stages if stages is not None else DEFAULT_STAGES)
+    files, timings = run_stages(program, chosen, HEAVY_STAGES)
     began = time.perf_counter()
     version = asset_version(
         {k: v for k, v in files.items() if k.startswith(("assets/", "search/"))}

@@ -10,6 +10,7 @@ from lunr.builder import Builder
 from lunr.pipeline import Pipeline
 from lunr.stop_word_filter import stop_word_filter
 
+from .fast_index import build_serialized
 from .model import Item, Paper, Program
 from .stemmer import lunr_stemmer
 from .tokens import FOLD_LABEL, fold_accents, words
@@ -26,7 +27,11 @@ FIELD_ALIASES: dict[str, str] = {
 }  # fmt: skip
 SNIPPET_CHARS = 240
 DATA_PREFIX = "self.pipelineSearchData="
+QUICK_PREFIX = "self.pipelineQuickData="
 FORMAT_VERSION = 1
+# Below this the full index loads in well under a frame budget and no quick index is written.
+QUICK_MIN_BYTES = 512 * 1024
+QUICK_FIELDS = ("title", "names")
 
 
 def register_pipeline_functions() -> None:
@@ -57,7 +62,26 @@ def search_docs(program: Program) -> list[SearchDoc]:
 
 
 def build_index(docs: list[SearchDoc]) -> dict[str, Any]:
-    """A serialized lunr index; refs are positions in `docs` written in base 36 to stay short."""
+    """A serialized lunr index; refs are positions in `docs` written in base 36 to stay short.
+
+    Built by fast_index, which gives byte for byte what lunr.py's Builder gives
+    (`build_index_reference`) in a fraction of the time.
+    """
+    refs = [to_ref(position) for position in range(len(docs))]
+    serialized = build_serialized(refs, FIELDS, [doc.fields for doc in docs])
+    serialized["invertedIndex"].sort(key=_js_order)
+    return serialized
+
+
+def _js_order(entry: list[Any]) -> bytes:
+    # lunr.js inserts terms into its token set in JavaScript string order (UTF-16 code units),
+    # which differs from Python's code-point order once a term holds an astral character.
+    term: str = entry[0]
+    return term.encode("utf-16-be")
+
+
+def build_index_reference(docs: list[SearchDoc]) -> dict[str, Any]:
+    """The same index through lunr.py's own Builder: slow, kept as the reference in tests."""
     register_pipeline_functions()
     builder = Builder()
     builder.pipeline.add(fold_accents, stop_word_filter, lunr_stemmer)
@@ -68,24 +92,53 @@ def build_index(docs: list[SearchDoc]) -> dict[str, Any]:
     for position, doc in enumerate(docs):
         builder.add({"ref": to_ref(position), **doc.fields})
     serialized: dict[str, Any] = builder.build().serialize()
-    # lunr.js inserts terms into its token set in JavaScript string order (UTF-16 code units),
-    # which differs from Python's code-point order once a term holds an astral character.
-    serialized["invertedIndex"].sort(key=lambda entry: entry[0].encode("utf-16-be"))
+    serialized["invertedIndex"].sort(key=_js_order)
     return serialized
 
 
 def outputs(program: Program) -> dict[str, bytes]:
+    """search/index.js (the full index, as before) and search/quick.js, which the page loads first.
+
+    quick.js says how big the full index is, and for a large site carries a small index of
+    titles and names that answers the first keystrokes while the full index loads.
+    """
     docs = search_docs(program)
-    data = {
-        "version": FORMAT_VERSION,
-        "index": build_index(docs),
-        "docs": [d.card for d in docs],
-        "fieldAliases": FIELD_ALIASES,
-    }
+    full = _script(
+        DATA_PREFIX,
+        {
+            "version": FORMAT_VERSION,
+            "index": build_index(docs),
+            "docs": [d.card for d in docs],
+            "fieldAliases": FIELD_ALIASES,
+        },
+    )
+    quick: dict[str, Any] = {"version": FORMAT_VERSION, "fullBytes": len(full), "index": None}
+    if len(full) >= QUICK_MIN_BYTES:
+        quick["index"] = build_quick_index(docs)
+        quick["docs"] = [_quick_card(d.card) for d in docs]
+        quick["fieldAliases"] = FIELD_ALIASES
+    return {"search/index.js": full, "search/quick.js": _script(QUICK_PREFIX, quick)}
+
+
+def build_quick_index(docs: list[SearchDoc]) -> dict[str, Any]:
+    """A lunr index of titles and names only: a tenth of the full index, same refs and rules."""
+    refs = [to_ref(position) for position in range(len(docs))]
+    fields = [{name: doc.fields[name] for name in QUICK_FIELDS} for doc in docs]
+    serialized = build_serialized(refs, {name: FIELDS[name] for name in QUICK_FIELDS}, fields)
+    serialized["invertedIndex"].sort(key=_js_order)
+    return serialized
+
+
+def _quick_card(card: dict[str, Any]) -> dict[str, Any]:
+    # The snippet is most of a card's bytes; quick results show it once the full index is in.
+    return {key: value for key, value in card.items() if key != "snippet"}
+
+
+def _script(prefix: str, data: dict[str, Any]) -> bytes:
     text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
     # Kept inside a script (not fetched) so the page also searches when opened from file://.
     text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-    return {"search/index.js": f"{DATA_PREFIX}{text};\n".encode()}
+    return f"{prefix}{text};\n".encode()
 
 
 def to_ref(position: int) -> str:

@@ -5,6 +5,8 @@
   var doc = document;
   doc.documentElement.classList.add("js");
   var MAX_SHOWN = 200;
+  // A full index this large takes more than a frame to parse: it goes to a worker when it can.
+  var WORKER_MIN_BYTES = 1024 * 1024;
 
   var form = doc.getElementById("search-form");
   var input = doc.getElementById("q");
@@ -18,7 +20,12 @@
     day: doc.getElementById("filter-day")
   };
   var defaultStatus = status.textContent;
+  // `engine` answers on this thread (the quick index, or a small full index); `worker` holds a
+  // large full index off the main thread. `full` is true once full-text results are available.
   var engine = null;
+  var worker = null;
+  var full = false;
+  var asked = 0;
   var lastSearch = location.search;
   var editionNames = {};
   Array.prototype.forEach.call(filters.edition.options, function (o) { editionNames[o.value] = o.textContent; });
@@ -46,13 +53,6 @@
     lastSearch = location.search;
   }
 
-  function cardMatchesFilters(card) {
-    if (filters.edition.value && card.edition !== filters.edition.value) return false;
-    if (filters.type.value && card.type !== filters.type.value) return false;
-    if (filters.day.value && card.start.slice(0, 10) !== filters.day.value) return false;
-    return true;
-  }
-
   function formatTime(iso) {
     if (!iso) return "";
     if (localTime.checked) {
@@ -71,7 +71,7 @@
 
   /* Append text to a node, wrapping words whose index terms matched in <mark>. */
   function appendHighlighted(node, text, matched) {
-    if (!matched || !matched.size) { node.textContent = text; return; }
+    if (!matched || !matched.size || !engine) { node.textContent = text; return; }
     var last = 0;
     text.replace(window.PipelineSearch.WORD, function (word, offset) {
       var terms = engine.termsOf(word);
@@ -142,26 +142,34 @@
       setStatus(defaultStatus);
       return;
     }
-    if (!engine) { setStatus("Loading search…"); return; }
-    var hits;
-    if (text.trim()) {
-      hits = engine.search(text);
-    } else {
-      hits = engine.docs.filter(function (c) { return c.kind === "item"; }).map(function (c) { return { id: c.id, card: c, terms: null }; });
+    if (!engine && !(worker && full)) { setStatus("Loading search…"); return; }
+    var chosen = {};
+    Object.keys(filters).forEach(function (name) { chosen[name] = filters[name].value; });
+    var id = ++asked;
+    if (worker && full) {
+      worker.postMessage({ type: "find", id: id, text: text, filters: chosen, limit: MAX_SHOWN });
+      return;
     }
-    hits = hits.filter(function (h) { return cardMatchesFilters(h.card); });
+    show(id, text, engine.find(text, chosen, MAX_SHOWN));
+  }
+
+  /* Render one answer, unless a newer question was asked meanwhile. */
+  function show(id, text, found) {
+    if (id !== asked) return;
     var fragment = doc.createDocumentFragment();
-    hits.slice(0, MAX_SHOWN).forEach(function (h) { fragment.appendChild(renderCard(h.card, h.terms)); });
+    found.hits.forEach(function (h) { fragment.appendChild(renderCard(h.card, h.terms)); });
     list.replaceChildren(fragment);
     var what = text.trim() ? " for ‘" + text.trim() + "’" : "";
-    if (!hits.length) {
+    var partial = full ? "" : " in titles and names (full text loading…)";
+    var total = found.total;
+    if (!total) {
       var empty = el("li", "results-empty", "No results" + what + describeFilters() + ". Try fewer words, another spelling, or clear the filters.");
       list.appendChild(empty);
-      setStatus("No results" + what + describeFilters());
+      setStatus("No results" + what + describeFilters() + partial);
     } else {
-      var count = hits.length + (hits.length === 1 ? " result" : " results");
-      var shown = hits.length > MAX_SHOWN ? " (showing the first " + MAX_SHOWN + ")" : "";
-      setStatus(count + what + describeFilters() + shown);
+      var count = total + (total === 1 ? " result" : " results");
+      var shown = total > MAX_SHOWN ? " (showing the first " + MAX_SHOWN + ")" : "";
+      setStatus(count + what + describeFilters() + shown + partial);
     }
     results.hidden = false;
     doc.body.classList.add("searching");
@@ -207,15 +215,75 @@
     update();
   });
 
+  /* URL of a sibling script of ours, with the same ?v= version as the tag that loaded it. */
+  function scriptUrl(tagged, name) {
+    var tag = doc.querySelector('script[src*="' + tagged + '"]');
+    return tag ? tag.src.replace(/[^/?]+(\?|$)/, name + "$1") : null;
+  }
+
+  function failed(error) {
+    setStatus("Search is unavailable: " + (error && error.message || error));
+    doc.documentElement.setAttribute("data-search", "failed");
+  }
+
+  function fullReady(mainThreadEngine) {
+    if (mainThreadEngine) engine = mainThreadEngine;
+    full = true;
+    doc.documentElement.setAttribute("data-search", "ready");
+    update();
+  }
+
+  function loadOnPage(src) {
+    if (window.pipelineSearchData) { fullReady(window.PipelineSearch.create(window.pipelineSearchData)); return; }
+    var script = doc.createElement("script");
+    script.src = src;
+    script.onload = function () {
+      try { fullReady(window.PipelineSearch.create(window.pipelineSearchData)); } catch (e) { failed(e); }
+    };
+    script.onerror = function () { failed(new Error("the index did not load")); };
+    doc.head.appendChild(script);
+  }
+
+  /* A worker keeps a large index's parsing and queries off this thread. Browsers refuse
+     workers on file:// pages, so there (and on any failure to start one) it loads here. */
+  function loadInWorker(indexSrc) {
+    var scripts = [scriptUrl("assets/lunr.js", "lunr.js"), scriptUrl("assets/search.js", "search.js"), indexSrc];
+    try {
+      worker = new Worker(scriptUrl("assets/app.js", "search-worker.js"));
+    } catch (e) {
+      worker = null;
+      loadOnPage(indexSrc);
+      return;
+    }
+    worker.onmessage = function (event) {
+      var message = event.data;
+      if (message.type === "ready") fullReady(null);
+      else if (message.type === "result") show(message.id, input.value, message.result);
+      else if (message.type === "error" && !full) { worker.terminate(); worker = null; loadOnPage(indexSrc); }
+    };
+    worker.postMessage({ type: "init", scripts: scripts });
+  }
+
   readUrl();
   applyTimeZone();
+  // This script runs before the schedule below it is parsed; its times follow once it is.
+  if (doc.readyState === "loading") doc.addEventListener("DOMContentLoaded", applyTimeZone);
+  var quick = window.pipelineQuickData;
+  var indexSrc = scriptUrl("search/quick.js", "index.js");
   try {
-    engine = window.PipelineSearch.create(window.pipelineSearchData);
-    doc.documentElement.setAttribute("data-search", "ready");
+    if (quick && quick.index) {
+      engine = window.PipelineSearch.create(quick);
+      doc.documentElement.setAttribute("data-search", "partial");
+      update();
+    }
   } catch (error) {
-    setStatus("Search is unavailable: " + error.message);
-    doc.documentElement.setAttribute("data-search", "failed");
-    return;
+    engine = null;
   }
-  update();
+  var large = quick && quick.fullBytes >= WORKER_MIN_BYTES;
+  if (large && location.protocol !== "file:" && window.Worker) {
+    loadInWorker(indexSrc);
+  } else {
+    // Let the page paint (and the quick index answer) before the full index blocks this thread.
+    setTimeout(function () { loadOnPage(indexSrc); }, 0);
+  }
 })();

@@ -93,6 +93,8 @@
     this.index = root.lunr.Index.load(data.index);
     this.docs = data.docs;
     this.fieldAliases = data.fieldAliases || {};
+    this.fields = new Set(data.index.fields);
+    this.termCache = new Map();
   }
 
   Engine.prototype.run = function (queryWords) {
@@ -104,7 +106,11 @@
   /* Ranked hits for typed text: [{id, score, card, terms}]; never throws on any input. */
   Engine.prototype.search = function (text) {
     var self = this;
-    var queryWords = parseQuery(text, this.fieldAliases);
+    // The quick index has titles and names only: a word limited to another field waits for the
+    // full index (lunr.js would throw on a field it does not hold).
+    var queryWords = parseQuery(text, this.fieldAliases).filter(function (w) {
+      return !w.field || self.fields.has(w.field);
+    });
     if (!queryWords.length) return [];
     var results = this.run(queryWords);
     if (queryWords.length > 1) {
@@ -128,7 +134,35 @@
 
   /* The index terms a displayed word stands for, to decide what to highlight. */
   Engine.prototype.termsOf = function (word) {
-    return this.index.pipeline.runString(word.toLowerCase());
+    var key = word.toLowerCase();
+    var terms = this.termCache.get(key);
+    if (!terms) {
+      terms = this.index.pipeline.runString(key);
+      this.termCache.set(key, terms);
+    }
+    return terms;
+  };
+
+  function matchesFilters(card, filters) {
+    if (filters.edition && card.edition !== filters.edition) return false;
+    if (filters.type && card.type !== filters.type) return false;
+    if (filters.day && card.start.slice(0, 10) !== filters.day) return false;
+    return true;
+  }
+
+  /* What the page shows: {total, hits} with at most `limit` hits, after the filters
+     ({edition, type, day}); with no words, every item the filters allow, in schedule order.
+     Runs wherever the index lives (the page or a worker), so both show the same. */
+  Engine.prototype.find = function (text, filters, limit) {
+    var hits;
+    if (String(text).trim()) {
+      hits = this.search(text);
+    } else {
+      hits = this.docs.filter(function (c) { return c.kind === "item"; })
+        .map(function (c) { return { id: c.id, card: c, terms: null }; });
+    }
+    hits = hits.filter(function (h) { return matchesFilters(h.card, filters); });
+    return { total: hits.length, hits: hits.slice(0, limit) };
   };
 
   root.PipelineSearch = {

@@ -1,0 +1,165 @@
+"""Headless Chromium measurements of a built site and of Pagefind on the same items."""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+from typing import Any
+
+from playwright.sync_api import Page, sync_playwright
+
+from .serve import Meter, serve
+
+CHROMIUM = "/usr/bin/chromium"
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--no-first-run",
+]
+TYPED = "energy efficient hardware"
+FIRST_QUERY = "energy"
+
+# Runs before the page's own scripts: records when search states and results first appear,
+# each keystroke-to-results delay, and every long main-thread task.
+_PROBE = """
+(() => {
+  const marks = { keys: [], longTasks: [] };
+  window.__bench = marks;
+  let keyAt = null;
+  new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) marks.longTasks.push([e.startTime, e.duration]);
+  }).observe({ type: "longtask", buffered: true });
+  document.addEventListener("keydown", (e) => { keyAt = e.timeStamp; }, true);
+  const seen = () => {
+    const state = document.documentElement.getAttribute("data-search");
+    if (state && !(state in marks)) marks[state] = performance.now();
+    const list = document.getElementById("result-list");
+    if (list && list.querySelector("li.result") && !("firstResult" in marks)) {
+      marks.firstResult = performance.now();
+      if (window.__firstResult) window.__firstResult();
+    }
+  };
+  new MutationObserver(seen)
+    .observe(document, { subtree: true, childList: true, attributes: true });
+  const watchResults = () => {
+    const status = document.getElementById("search-status");
+    if (!status) return requestAnimationFrame(watchResults);
+    new MutationObserver(() => {
+      if (keyAt !== null) { marks.keys.push(performance.now() - keyAt); keyAt = null; }
+    }).observe(document.getElementById("result-list"), { childList: true });
+  };
+  document.addEventListener("DOMContentLoaded", watchResults);
+})();
+"""
+
+
+def _launch(playwright: Any) -> Any:
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+
+
+def _first_result_bytes(
+    page: Page, meter: Meter, url: str, ready: str
+) -> tuple[dict[str, Any], int]:
+    moment: list[float] = []
+    page.expose_function("__firstResult", lambda: moment.append(time.monotonic()))
+    meter.reset()
+    page.goto(url, timeout=600_000)
+    page.wait_for_function(f"() => window.__bench && {ready}", timeout=120_000)
+    marks: dict[str, Any] = page.evaluate("() => window.__bench")
+    return marks, meter.sent_before(moment[0]) if moment else -1
+
+
+def measure_site(site: Path, typing_rounds: int = 3) -> dict[str, Any]:
+    """Navigation to search-ready, to first results, keystroke-to-results, bytes, long tasks."""
+    meter = Meter()
+    base, server = serve(site, meter)
+    try:
+        with sync_playwright() as playwright:
+            browser = _launch(playwright)
+            page = browser.new_page()
+            page.add_init_script(_PROBE)
+            marks, first_bytes = _first_result_bytes(
+                page, meter, f"{base}?q={FIRST_QUERY}", "'firstResult' in window.__bench"
+            )
+            page.wait_for_function("() => 'ready' in window.__bench", timeout=300_000)
+            marks = page.evaluate("() => window.__bench")
+            nav = page.evaluate("() => performance.getEntriesByType('navigation')[0].startTime")
+            page.close()
+            # Typing on a page whose full index is in, as a reader would after a few seconds.
+            delays: list[float] = []
+            long_tasks: list[float] = []
+            for _ in range(typing_rounds):
+                page = browser.new_page()
+                page.add_init_script(_PROBE)
+                page.goto(base, timeout=600_000)
+                page.wait_for_function(
+                    "() => window.__bench && 'ready' in window.__bench", timeout=300_000
+                )
+                page.wait_for_timeout(300)
+                began = page.evaluate("() => performance.now()")
+                page.click("#q")
+                for char in TYPED:
+                    page.keyboard.type(char)
+                    page.wait_for_timeout(120)
+                page.wait_for_timeout(300)
+                typed = page.evaluate("() => window.__bench")
+                delays += typed["keys"]
+                long_tasks += [d for start, d in typed["longTasks"] if start >= began]
+                page.close()
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    delays.sort()
+    return {
+        "partial_ms": marks.get("partial", marks.get("ready", 0)) - nav,
+        "ready_ms": marks["ready"] - nav,
+        "first_result_ms": marks["firstResult"] - nav,
+        "first_result_bytes": first_bytes,
+        "key_median_ms": statistics.median(delays) if delays else float("nan"),
+        "key_p95_ms": delays[min(len(delays) - 1, int(0.95 * len(delays)))]
+        if delays
+        else float("nan"),
+        "keys": len(delays),
+        "longest_task_typing_ms": max(long_tasks, default=0.0),
+    }
+
+
+_PAGEFIND_PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>pagefind</title></head>
+<body><ol id="result-list"></ol><script type="module">
+const began = performance.now();
+const pagefind = await import("./pagefind/pagefind.js");
+await pagefind.init();
+window.__bench.ready = performance.now();
+const search = await pagefind.search(new URLSearchParams(location.search).get("q"));
+const first = await search.results[0].data();
+const li = document.createElement("li");
+li.className = "result";
+li.textContent = first.meta.title;
+document.getElementById("result-list").appendChild(li);
+</script></body></html>
+"""
+
+
+def measure_pagefind(site: Path) -> dict[str, Any]:
+    """Pagefind's own JS API: navigation to first result (one query) and the bytes it took."""
+    (site / "bench.html").write_text(_PAGEFIND_PAGE, encoding="utf-8")
+    meter = Meter()
+    base, server = serve(site, meter)
+    try:
+        with sync_playwright() as playwright:
+            browser = _launch(playwright)
+            page = browser.new_page()
+            page.add_init_script(_PROBE)
+            marks, first_bytes = _first_result_bytes(
+                page, meter, f"{base}bench.html?q={FIRST_QUERY}", "'firstResult' in window.__bench"
+            )
+            nav = page.evaluate("() => performance.getEntriesByType('navigation')[0].startTime")
+            browser.close()
+    finally:
+        server.shutdown()
+        server.server_close()
+    return {"first_result_ms": marks["firstResult"] - nav, "first_result_bytes": first_bytes}

@@ -1,0 +1,205 @@
+"""The benchmark: `python -m bench.run` (see bench/README.md).
+
+For each N it generates N synthetic talks, builds the site cold (in a child process, for honest
+time and peak memory), rebuilds after editing one file, measures the index bytes and the page in
+headless Chromium, and runs the references (lunr.js in Node, Pagefind) on the same items.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gzip
+import json
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import brotli
+
+from pipeline.cache import CACHE_DIR
+
+from . import references
+from .generate import generate
+
+SIZES = (100, 1000, 10_000)
+
+
+def cold_build(content: Path, out: Path, config: Path) -> dict[str, Any]:
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.build_once", str(content), str(out), str(config)],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=Path(__file__).resolve().parents[1],
+    )
+    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return result
+
+
+def edit_one(content: Path) -> None:
+    """Change one word of one item's abstract, the commonest edit."""
+    target = sorted(content.rglob("*.md"))[len(list(content.rglob("*.md"))) // 2]
+    text = target.read_text(encoding="utf-8")
+    target.write_text(text.rstrip("\n") + " Revised.\n", encoding="utf-8")
+
+
+def sizes(path: Path) -> dict[str, int]:
+    data = path.read_bytes() if path.is_file() else b""
+    return {
+        "raw": len(data),
+        "gzip": len(gzip.compress(data, 9, mtime=0)),
+        "br": len(brotli.compress(data, quality=11)) if len(data) < 8_000_000 else -1,
+    }
+
+
+def run_size(count: int, work: Path, browser: bool, refs: bool) -> dict[str, Any]:
+    from pipeline.build import BuildOptions, check
+    from pipeline.search_index import search_docs
+
+    root = work / f"n{count}"
+    content = generate(root, count)
+    config = root / "pipeline.toml"
+    out = root / "dist"
+    row: dict[str, Any] = {"n": count}
+    shutil.rmtree(root / CACHE_DIR, ignore_errors=True)  # a cold build starts with no cache
+    row["cold"] = cold_build(content, out, config)
+    edit_one(content)
+    row["rebuild"] = cold_build(content, out, config)
+    row["index"] = sizes(out / "search" / "index.js")
+    row["quick"] = sizes(out / "search" / "quick.js")
+    if browser:
+        from .browser import measure_site
+
+        try:
+            row["page"] = measure_site(out)
+        except Exception as error:  # one failed measurement must not lose the whole table
+            print(f"N = {count:,}: page measurement failed: {error}", file=sys.stderr)
+    if refs:
+        docs = search_docs(check(BuildOptions(content, out, config)).program)
+        row["lunr_js"] = references.lunr_js(docs, out / "search" / "index.js", root)
+        pages = root / "pagefind-site"
+        references.pagefind_pages(docs, pages)
+        row["pagefind"] = references.pagefind(pages)
+        if browser:
+            from .browser import measure_pagefind
+
+            try:
+                row["pagefind"].update(measure_pagefind(pages))
+            except Exception as error:
+                print(f"N = {count:,}: Pagefind page failed: {error}", file=sys.stderr)
+    return row
+
+
+def _mb(n: int) -> str:
+    return "n/a" if n < 0 else f"{n / 1e6:.2f} MB" if n >= 100_000 else f"{n / 1e3:.1f} kB"
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    """A Markdown table, one column per N."""
+    head = "| | " + " | ".join(f"N = {r['n']:,}" for r in rows) + " |"
+    lines = [head, "|---" * (len(rows) + 1) + "|"]
+
+    def line(label: str, fn: Any) -> None:
+        cells = []
+        for r in rows:
+            try:
+                cells.append(fn(r))
+            except (KeyError, TypeError, ZeroDivisionError):
+                cells.append("–")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+
+    line("items + papers indexed", lambda r: f"{r['cold']['items']:,} + {r['cold']['papers']:,}")
+    line("full build, cold (s)", lambda r: f"{r['cold']['seconds']:.2f}")
+    line("peak memory, cold (MiB)", lambda r: f"{r['cold']['peak_mib']:.0f}")
+    stages = list(rows[0]["cold"]["stages"]) if rows else []
+    for stage in stages:
+        line(f"  stage {stage} (s)", lambda r, s=stage: f"{r['cold']['stages'][s]:.2f}")
+    line("rebuild after a one-file edit (s)", lambda r: f"{r['rebuild']['seconds']:.2f}")
+    line("  rebuild / cold", lambda r: f"{r['rebuild']['seconds'] / r['cold']['seconds']:.0%}")
+    for name in ("index", "quick"):
+        line(f"search/{name}.js raw / gzip / br", lambda r, n=name: " / ".join(
+            _mb(r[n][k]) for k in ("raw", "gzip", "br")))  # fmt: skip
+    line("lunr.js in Node: index build (s)", lambda r: f"{r['lunr_js']['build']:.2f}")
+    line(
+        "  our full build / lunr.js index",
+        lambda r: f"{r['cold']['seconds'] / r['lunr_js']['build']:.2f}×",
+    )
+    line("lunr.js in Node: parse + load our index (s)",
+         lambda r: f"{r['lunr_js']['parsePrebuilt']:.2f} + "
+                   f"{r['lunr_js']['loadPrebuilt']:.2f}")  # fmt: skip
+    line("Pagefind: index (s)", lambda r: f"{r['pagefind']['seconds']:.2f}")
+    line(
+        "  our full build / Pagefind",
+        lambda r: f"{r['cold']['seconds'] / r['pagefind']['seconds']:.2f}×",
+    )
+    line("page: navigation → quick search ready (ms)", lambda r: f"{r['page']['partial_ms']:.0f}")
+    line("page: navigation → full search ready (ms)", lambda r: f"{r['page']['ready_ms']:.0f}")
+    line("page: navigation → first results (ms)", lambda r: f"{r['page']['first_result_ms']:.0f}")
+    line(
+        "Pagefind: navigation → first result (ms)",
+        lambda r: f"{r['pagefind']['first_result_ms']:.0f}",
+    )
+    line("bytes before first result: ours / Pagefind",
+         lambda r: f"{_mb(r['page']['first_result_bytes'])} / "
+                   f"{_mb(r['pagefind']['first_result_bytes'])}")  # fmt: skip
+    line(
+        "  ours / Pagefind",
+        lambda r: f"{r['page']['first_result_bytes'] / r['pagefind']['first_result_bytes']:.2f}×",
+    )
+    line("keystroke → results, median / p95 (ms)",
+         lambda r: f"{r['page']['key_median_ms']:.1f} / {r['page']['key_p95_ms']:.1f}")  # fmt: skip
+    line(
+        "longest main-thread task while typing (ms)",
+        lambda r: f"{r['page']['longest_task_typing_ms']:.0f}",
+    )
+    return "\n".join(lines)
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    import os
+
+    system = f"{platform.system()} {platform.machine()}"
+    return f"{system}, {os.cpu_count()} cores ({cpu}), Python {platform.python_version()}"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--sizes", default=",".join(map(str, SIZES)), help="comma-separated N")
+    parser.add_argument(
+        "--work", type=Path, help="folder for generated sites (default: a temp dir)"
+    )
+    parser.add_argument("--no-browser", action="store_true", help="skip the Chromium measurements")
+    parser.add_argument("--no-references", action="store_true", help="skip lunr.js and Pagefind")
+    parser.add_argument("--json", type=Path, help="also write every measurement here")
+    args = parser.parse_args(argv)
+    refs = not args.no_references
+    if refs:
+        problem = references.install()
+        if problem:
+            print(f"references skipped: {problem}", file=sys.stderr)
+            refs = False
+    work = args.work or Path(tempfile.mkdtemp(prefix="pipeline-bench-"))
+    rows = []
+    for count in (int(n) for n in args.sizes.split(",")):
+        print(f"N = {count:,} …", file=sys.stderr, flush=True)
+        rows.append(run_size(count, work, not args.no_browser, refs))
+    print(f"Machine: {machine()}\n")
+    print(table(rows))
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
