@@ -13,6 +13,10 @@ from typing import Any
 
 import pytest
 
+# Builds in tests must leave nothing beside the content they read (the corpus folder is shared
+# and read-only in CI); tests/test_fast_index.py turns the read cache back on where it tests it.
+os.environ.setdefault("PIPELINE_NO_CACHE", "1")
+
 REPO = Path(__file__).resolve().parents[1]
 CORPUS = REPO.parent / "shared" / "corpus" / "emc2"
 CHROMIUM = Path(os.environ.get("PIPELINE_CHROMIUM", "/usr/bin/chromium"))
