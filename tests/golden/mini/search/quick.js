@@ -1,0 +1,1 @@
+self.pipelineQuickData={"fullBytes":9100,"index":null,"version":1};
