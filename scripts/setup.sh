@@ -21,5 +21,8 @@ python=$(command -v python3.11 || command -v python3)
 if [ ! -x .venv/bin/python ]; then
   "$python" -m venv .venv
 fi
-.venv/bin/python -m pip install -q --upgrade pip
-.venv/bin/python -m pip install -q -e '.[test]'
+# This machine's pip config names local mirrors that may be absent; pip says so for every
+# package, which buries real errors, so those lines are dropped (pip's exit status still counts).
+quiet_pip() { .venv/bin/python -m pip "$@" 2>&1 | sed '/is ignored: it is neither a file nor a directory/d'; }
+quiet_pip install -q --upgrade pip
+quiet_pip install -q -e '.[test]'
