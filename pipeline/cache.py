@@ -18,7 +18,7 @@ import secrets
 import tempfile
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from .document import Document, parse_document
 from .text import Body, split_body
@@ -26,6 +26,16 @@ from .text import Body, split_body
 CACHE_DIR = ".pipeline-cache"
 _FILE = "read.pickle"
 T = TypeVar("T")
+Key = tuple[Any, ...]
+
+
+class CacheUse(NamedTuple):
+    """What one worker's fork of a cache did: entries it computed, keys it found, counts."""
+
+    computed: dict[Key, Any]
+    found: list[Key]
+    hits: int
+    misses: int
 
 
 def _code_version() -> bytes:
@@ -70,6 +80,25 @@ class ReadCache:
         if os.environ.get("PIPELINE_NO_CACHE"):
             return cls(None)
         return cls(content_dir.resolve().parent / CACHE_DIR)
+
+    def fork(self) -> ReadCache:
+        """A cache sharing this one's stored entries that records its own use, for a worker
+        (possibly a forked process) whose use() is merged back here."""
+        child = ReadCache(None)
+        child.entries = self.entries
+        return child
+
+    def use(self) -> CacheUse:
+        found = [key for key in self.used if key in self.entries]
+        computed = {key: v for key, v in self.used.items() if key not in self.entries}
+        return CacheUse(computed, found, self.hits, self.misses)
+
+    def merge(self, use: CacheUse) -> None:
+        for key in use.found:
+            self.used[key] = self.entries[key]
+        self.used.update(use.computed)
+        self.hits += use.hits
+        self.misses += use.misses
 
     def document(self, path: str, raw: bytes) -> Document:
         key = ("document", path, hashlib.sha256(raw).digest())

@@ -7,11 +7,15 @@ output stays byte-identical. Forked workers inherit the Program instead of unpic
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
 import multiprocessing
 import os
+import signal
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ProcessPoolExecutor
+from typing import Any, TypeVar
 
 from .model import Program
 
@@ -39,18 +43,17 @@ def run_stages(
     """Every stage's files (a path written by two stages is an error) and each stage's seconds."""
     global _program
     cores = os.cpu_count() or 1
-    parallel = (
-        cores > 1
-        and len(program.items) >= MIN_ITEMS
-        and "fork" in multiprocessing.get_all_start_methods()
-        and not os.environ.get("PIPELINE_NO_PARALLEL")
-    )
+    parallel = _can_fork(cores, len(program.items))
     offload = [s for s in stages if parallel and stage_name(s) in heavy]
     results: dict[str, tuple[Outputs, float]] = {}
     _program = program
     try:
         pool = (
-            ProcessPoolExecutor(len(offload), mp_context=multiprocessing.get_context("fork"))
+            ProcessPoolExecutor(
+                len(offload),
+                mp_context=multiprocessing.get_context("fork"),
+                initializer=_die_with_parent,
+            )
             if offload
             else None
         )
@@ -78,3 +81,54 @@ def run_stages(
         files.update(produced)
         timings[stage_name(stage)] = seconds
     return files, timings
+
+
+_state: Any = None
+S = TypeVar("S")
+R = TypeVar("R")
+
+
+def map_forked(work: Callable[[S, int, int], R], state: S, count: int) -> list[R]:
+    """work(state, first, stop) over contiguous runs covering range(count), in order.
+
+    On a large input with more than one core the runs go to forked workers, which inherit
+    `state` rather than unpickling it; only the (smaller) results travel back. Otherwise it is
+    one run in this process.
+    """
+    global _state
+    cores = os.cpu_count() or 1
+    if not _can_fork(cores, count):
+        return [work(state, 0, count)]
+    # A few runs per core, so a core that finishes early takes another.
+    runs = cores * 4
+    bounds = [(count * k // runs, count * (k + 1) // runs) for k in range(runs)]
+    _state = state
+    try:
+        with ProcessPoolExecutor(
+            cores, mp_context=multiprocessing.get_context("fork"), initializer=_die_with_parent
+        ) as pool:
+            futures = [pool.submit(_run, work, first, stop) for first, stop in bounds]
+            return [future.result() for future in futures]
+    finally:
+        _state = None
+
+
+def _run(work: Callable[[Any, int, int], R], first: int, stop: int) -> R:
+    return work(_state, first, stop)
+
+
+def _die_with_parent() -> None:
+    """Ask Linux to end this worker when the build is killed, so no orphan keeps computing."""
+    libc_name = ctypes.util.find_library("c")
+    if libc_name:
+        pr_set_pdeathsig = 1
+        ctypes.CDLL(libc_name).prctl(pr_set_pdeathsig, signal.SIGKILL)
+
+
+def _can_fork(cores: int, items: int) -> bool:
+    return (
+        cores > 1
+        and items >= MIN_ITEMS
+        and "fork" in multiprocessing.get_all_start_methods()
+        and not os.environ.get("PIPELINE_NO_PARALLEL")
+    )

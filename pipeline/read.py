@@ -14,7 +14,7 @@ from typing import Any
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from .cache import ReadCache
+from .cache import CacheUse, ReadCache
 from .document import MAX_FILE_BYTES, Document, DocumentError
 from .errors import Problem
 from .model import (
@@ -28,6 +28,7 @@ from .model import (
     SiteConfig,
     Source,
 )
+from .parallel import map_forked
 from .text import Body, split_body
 from .times import TimeValueError, parse_time
 from .urls import is_remote, safe_url
@@ -139,12 +140,36 @@ def read_content(content_dir: Path, config: SiteConfig) -> ReadResult:
     cache = ReadCache.for_content(content_dir)
     found, skipped = _scan(content_dir)
     result.problems.extend(skipped)
+    chosen: list[tuple[Path, str]] = []
     for path in found:
         relative = path.relative_to(content_dir).as_posix()
         if any(fnmatch.fnmatch(relative, pattern) for pattern in config.exclude):
             result.excluded.append(relative)
             continue
         result.files.append(relative)
+        chosen.append((path, relative))
+    # Files are read independently, so on a large site they are parsed in forked workers, in
+    # contiguous runs merged back in order: the result is the one a single process gets.
+    state = (chosen, root, config, cache)
+    for part, used in map_forked(_read_run, state, len(chosen)):
+        result.items.extend(part.items)
+        result.hidden.extend(part.hidden)
+        result.problems.extend(part.problems)
+        result.assets.update(part.assets)
+        cache.merge(used)
+    cache.save()
+    return result
+
+
+_ReadState = tuple[list[tuple[Path, str]], Path, SiteConfig, ReadCache]
+
+
+def _read_run(state: _ReadState, first: int, stop: int) -> tuple[ReadResult, CacheUse]:
+    """Read files first..stop-1; also what the cache computed or used for them."""
+    chosen, root, config, parent = state
+    cache = parent.fork()
+    result = ReadResult()
+    for path, relative in chosen[first:stop]:
         try:
             raw = _read_file(path, relative, root)
             document = cache.document(relative, raw)
@@ -161,8 +186,7 @@ def read_content(content_dir: Path, config: SiteConfig) -> ReadResult:
                 result.hidden.append(relative)
             else:
                 result.items.append(item)
-    cache.save()
-    return result
+    return result, cache.use()
 
 
 class _Unreadable(Exception):

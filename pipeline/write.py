@@ -190,14 +190,24 @@ def _remove(path: Path) -> None:
 
 def _fsync_tree(root: Path) -> None:
     # Data reaches the disk before the swap makes it visible, so a crash cannot show empty files.
-    for folder, _dirs, names in os.walk(root):
-        for name in names:
-            fd = os.open(os.path.join(folder, name), os.O_RDONLY)
-            try:
-                os.fsync(fd)
-            finally:
-                os.close(fd)
-        _fsync_dir(Path(folder))
+    # One syncfs of the staging folder's filesystem flushes every file and folder in it at once;
+    # an fsync per file cost more than writing them. os.sync() where syncfs is missing.
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        if _syncfs(fd) != 0:
+            os.sync()
+    finally:
+        os.close(fd)
+
+
+def _syncfs(fd: int) -> int:
+    """Linux syncfs(2) on the filesystem holding fd: 0 on success, -1 where unavailable."""
+    libc_name = ctypes.util.find_library("c")
+    syncfs = getattr(ctypes.CDLL(libc_name, use_errno=True), "syncfs", None) if libc_name else None
+    if syncfs is None:
+        return -1
+    result: int = syncfs(fd)
+    return result
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -53,20 +53,31 @@
     lastSearch = location.search;
   }
 
+  // Building an Intl.DateTimeFormat costs far more than formatting with one, and every result
+  // card formats a day and times: one formatter per kind, for venue and for local times.
+  var formatters = {};
+  function formatter(kind, local) {
+    var key = kind + (local ? ":local" : ":venue");
+    if (!formatters[key]) {
+      var options = kind === "time"
+        ? { hour: "2-digit", minute: "2-digit" }
+        : { weekday: "short", day: "numeric", month: "short", year: "numeric" };
+      if (kind === "day" && !local) options.timeZone = "UTC";
+      formatters[key] = new Intl.DateTimeFormat(undefined, options);
+    }
+    return formatters[key];
+  }
+
   function formatTime(iso) {
     if (!iso) return "";
-    if (localTime.checked) {
-      return new Intl.DateTimeFormat(undefined, { hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
-    }
+    if (localTime.checked) return formatter("time", true).format(new Date(iso));
     return iso.slice(11, 16);
   }
 
   function formatDay(iso) {
     if (!iso) return "Not scheduled";
     var date = localTime.checked ? new Date(iso) : new Date(iso.slice(0, 10) + "T12:00:00Z");
-    var options = { weekday: "short", day: "numeric", month: "short", year: "numeric" };
-    if (!localTime.checked) options.timeZone = "UTC";
-    return new Intl.DateTimeFormat(undefined, options).format(date);
+    return formatter("day", localTime.checked).format(date);
   }
 
   /* Append text to a node, wrapping words whose index terms matched in <mark>. */
