@@ -9,7 +9,7 @@ import click
 import pytest
 import yaml
 
-from pipeline import config, read
+from pipeline import config, item_reader
 from pipeline.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -86,7 +86,7 @@ def test_top_level_options_are_documented() -> None:
 
 def test_every_content_key_is_documented() -> None:
     section = _section(README, "The content format")
-    keys = read._ITEM_KEYS | read._PERSON_KEYS | read._PAPER_KEYS
+    keys = item_reader._ITEM_KEYS | item_reader._PERSON_KEYS | item_reader._PAPER_KEYS
     missing = sorted(k for k in keys if f"`{k}`" not in section)
     assert not missing, f"content keys missing from the README: {missing}"
 
