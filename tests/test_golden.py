@@ -91,3 +91,33 @@ def test_copied_assets_are_the_sources(built: Path) -> None:
         assert (built / "assets" / source.name).read_bytes() == source.read_bytes()
     lunr = REPO / "node_modules" / "lunr" / "lunr.js"
     assert (built / "assets" / "lunr.js").read_bytes() == lunr.read_bytes()
+
+
+def test_building_the_sample_twice_gives_identical_trees(tmp_path: Path) -> None:
+    sample = REPO / "content"
+    trees = []
+    for name in ("first", "second"):
+        out = tmp_path / name
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "pipeline",
+                "build",
+                "--content",
+                str(sample),
+                "--out",
+                str(out),
+            ],
+            env={**os.environ, "PYTHONHASHSEED": "random"},
+            capture_output=True,
+            text=True,
+            check=False,
+            cwd=REPO,
+        )
+        assert done.returncode == 0, done.stderr
+        trees.append(
+            {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+        )
+    assert trees[0] == trees[1]
+    assert "index.html" in trees[0] and "search/index.js" in trees[0]
