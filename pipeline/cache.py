@@ -10,6 +10,7 @@ folder): it is a pickle, and one copied in with a site must never be loaded.
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import hmac
 import os
@@ -147,8 +148,14 @@ class ReadCache:
             return {}
         if payload[: len(version)] != version:
             return {}
+        # Unpickling makes a great many objects and no cycles: collections would only rescan.
+        enabled = gc.isenabled()
+        gc.disable()
         try:
             entries: dict[tuple[Any, ...], Any] = pickle.loads(payload[len(version) :])
         except Exception:  # a signed but unreadable cache is just a cold cache
             return {}
+        finally:
+            if enabled:
+                gc.enable()
         return entries

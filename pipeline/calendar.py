@@ -8,7 +8,7 @@ time are left out: a calendar event needs one.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime
 from functools import lru_cache
 from zoneinfo import ZoneInfo
@@ -17,6 +17,7 @@ from icalendar import Calendar, Component, Event, Timezone
 
 from .errors import PipelineError
 from .model import EditionInfo, Item, Program, SiteConfig
+from .output_cache import OutputCache
 from .published import location, page_url, uid_host
 
 PRODID = "-//pipeline//schedule calendar//EN"
@@ -28,23 +29,27 @@ def outputs(program: Program) -> dict[str, bytes]:
     stamp = dtstamp(program)
     site = program.site
     # Each event goes into three files (the whole schedule, its edition, its own), so it is
-    # built and serialised once and the files are assembled from those bytes.
-    built = [
-        [
-            (edition.info, item, event_bytes(site, edition.info, item, stamp))
-            for item in edition.items
-        ]
-        for edition in program.editions
-    ]
+    # built and serialised once and the files are assembled from those bytes; both the event
+    # and each file's header come from the last build when what they are made of is unchanged.
+    cache = OutputCache("calendar")
+
+    def header(name: str) -> bytes:
+        return cache.get(_header, name)
+
+    def entry(info: EditionInfo, item: Item) -> tuple[EditionInfo, Item, bytes]:
+        return info, item, cache.get(event_bytes, site, info, item, stamp)
+
+    built = [[entry(edition.info, item) for item in edition.items] for edition in program.editions]
     everything = [entry for entries in built for entry in entries]
-    files = {"calendar.ics": _assemble(site.title, everything)}
+    files = {"calendar.ics": _assemble(site.title, everything, header)}
     for edition, entries in zip(program.editions, built, strict=True):
         name = f"{site.title}: {edition.info.name}"
-        files[f"calendar/{edition.id}.ics"] = _assemble(name, entries)
-        for entry in entries:
-            item = entry[1]
+        files[f"calendar/{edition.id}.ics"] = _assemble(name, entries, header)
+        for one in entries:
+            item = one[1]
             if item.start is not None:
-                files[f"calendar/items/{item.id}.ics"] = _assemble(item.title, [entry])
+                files[f"calendar/items/{item.id}.ics"] = _assemble(item.title, [one], header)
+    cache.save()
     return files
 
 
@@ -75,7 +80,11 @@ def event_bytes(site: SiteConfig, info: EditionInfo, item: Item, stamp: datetime
     return _to_ical(_event(site, info, item, stamp))
 
 
-def _assemble(name: str, entries: list[tuple[EditionInfo, Item, bytes]]) -> bytes:
+def _assemble(
+    name: str,
+    entries: list[tuple[EditionInfo, Item, bytes]],
+    header: Callable[[str], bytes] | None = None,
+) -> bytes:
     """What Calendar.to_ical() gives for these events: it writes a component's properties, then
     each subcomponent's lines, each line folded and CRLF-terminated, so concatenating the
     serialised parts in that order is byte for byte the same."""
@@ -87,7 +96,7 @@ def _assemble(name: str, entries: list[tuple[EditionInfo, Item, bytes]]) -> byte
             )
     # VTIMEZONEs first and in a fixed order (icalendar's add_missing_timezones walks a set),
     # covering only the years the events use, which keeps each zone a few lines long.
-    parts = [_header(name)]
+    parts = [(header or _header)(name)]
     parts += [_vtimezone(tzid, min(years[tzid]), max(years[tzid])) for tzid in sorted(years)]
     parts += [data for _info, item, data in entries if item.start is not None]
     parts.append(b"END:VCALENDAR\r\n")

@@ -14,6 +14,7 @@ import gc
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from itertools import chain
 from typing import Any
 
 from .stemmer import stem
@@ -46,70 +47,92 @@ def index_terms(words: Sequence[str], cache: dict[str, str | None]) -> list[str]
     return terms
 
 
+# What one document field contributes: its terms' frequencies in first-seen order, and its
+# length in terms.
+FieldCounts = tuple[dict[str, int], int]
+
+
+def document_counts(
+    document: Mapping[str, Sequence[str]], fields: Sequence[str]
+) -> dict[str, FieldCounts]:
+    """Each field's FieldCounts for one document: what a rebuild may keep for unchanged ones."""
+    cache: dict[str, str | None] = {}
+    out: dict[str, FieldCounts] = {}
+    for name in fields:
+        terms = index_terms(document.get(name) or (), cache)
+        out[name] = (dict(Counter(terms)), len(terms))
+    return out
+
+
 def build_serialized(
-    refs: Sequence[str], fields: dict[str, int], documents: Sequence[Mapping[str, Sequence[str]]]
+    refs: Sequence[str],
+    fields: dict[str, int],
+    documents: Sequence[Mapping[str, Sequence[str]]],
+    counts: Sequence[Mapping[str, FieldCounts]] | None = None,
 ) -> dict[str, Any]:
     """The dict lunr.py's `Builder().build().serialize()` returns for these documents.
 
     `fields` maps field name to boost in Builder.field order; documents[i] holds each field's
-    word list for refs[i]. The invertedIndex is left in code-point order, as lunr.py leaves it.
+    word list for refs[i], or counts[i] (when given) what document_counts made of them. The
+    invertedIndex is left in code-point order, as lunr.py leaves it.
     """
     # Millions of small containers and no cycles: the cyclic GC would only rescan them, over
     # and over (a third of the time at 1,000 talks).
     enabled = gc.isenabled()
     gc.disable()
     try:
-        return _build(refs, fields, documents)
+        if counts is None:
+            counts = [document_counts(document, list(fields)) for document in documents]
+        return _build(refs, fields, counts)
     finally:
         if enabled:
             gc.enable()
 
 
 def _build(
-    refs: Sequence[str], fields: dict[str, int], documents: Sequence[Mapping[str, Sequence[str]]]
+    refs: Sequence[str], fields: dict[str, int], documents: Sequence[Mapping[str, FieldCounts]]
 ) -> dict[str, Any]:
     field_names = list(fields)
-    cache: dict[str, str | None] = {}
     term_index: dict[str, int] = {}
     # postings[term][field] -> refs holding it; lists, since each (doc, field) adds a ref once.
     postings: dict[str, dict[str, list[str]]] = {}
-    # One (ref, field, Counter, length) per document field, in the Builder's insertion order.
-    frequencies: list[tuple[str, str, Counter[str], int]] = []
+    # One (ref, field, counts, length) per document field, in the Builder's insertion order.
+    frequencies: list[tuple[str, str, dict[str, int], int]] = []
     length_sums = dict.fromkeys(field_names, 0)
     for ref, document in zip(refs, documents, strict=True):
         for name in field_names:
-            terms = index_terms(document.get(name) or (), cache)
-            counts = Counter(terms)
-            for term in counts:  # Counter keeps first-seen order: the Builder's term order
+            counts, length = document[name]
+            for term in counts:  # first-seen order: the Builder's term order
                 posting = postings.get(term)
                 if posting is None:
                     posting = postings[term] = {n: [] for n in field_names}
                     term_index[term] = len(term_index)
                 posting[name].append(ref)
-            frequencies.append((ref, name, counts, len(terms)))
-            length_sums[name] += len(terms)
+            frequencies.append((ref, name, counts, length))
+            length_sums[name] += length
     count = len(refs)
     average = {name: length_sums[name] / count for name in field_names} if count else {}
-    idf_cache: dict[str, float] = {}
+    idf: dict[str, float] = {}
+    for term, posting in postings.items():
+        with_term = sum(len(refs_) for refs_ in posting.values())
+        x = (count - with_term + 0.5) / (with_term + 0.5)
+        idf[term] = math.log(1 + abs(x))
+    k1_plus_1 = K1 + 1
     field_vectors: list[list[Any]] = []
     for ref, name, counts, length in frequencies:
         boost = fields[name]
         # Computed only for a field with terms: an empty field everywhere has average 0.
         norm = K1 * (1 - B + B * (length / average[name])) if counts else 0.0
-        pairs: list[tuple[int, float]] = []
-        for term, tf in counts.items():
-            idf = idf_cache.get(term)
-            if idf is None:
-                with_term = sum(len(refs_) for refs_ in postings[term].values())
-                x = (count - with_term + 0.5) / (with_term + 0.5)
-                idf = idf_cache[term] = math.log(1 + abs(x))
-            score = idf * ((K1 + 1) * tf) / (norm + tf)
-            score *= boost
-            score *= 1  # the document boost lunr.py multiplies by; kept so floats stay identical
-            pairs.append((term_index[term], round(score, 3)))
+        # The same operations in the same order as lunr.py, so the floats are identical; the
+        # final `* 1` is the document boost it multiplies by. Term indexes are unique, so
+        # sorting the pairs sorts by index alone.
+        pairs = [
+            (term_index[term], round(idf[term] * (k1_plus_1 * tf) / (norm + tf) * boost * 1, 3))
+            for term, tf in counts.items()
+        ]
         pairs.sort()
         # Vector.serialize rounds again; rounding a rounded float changes nothing.
-        field_vectors.append([f"{name}/{ref}", [x for pair in pairs for x in pair]])
+        field_vectors.append([f"{name}/{ref}", list(chain.from_iterable(pairs))])
     inverted = []
     for term in sorted(postings):
         # lunr.py stores an empty metadata dict per posting; one shared {} serializes the same.

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import secrets
 from html import escape
 from importlib.resources import files
 from typing import Any
 
 from .model import Edition, EditionInfo, Item, Link, Paper, Program, SiteConfig
+from .output_cache import OutputCache
 from .published import (
     SCHEMA_NAME,
     TALKS_VERSION,
@@ -24,15 +26,58 @@ JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 
 def outputs(program: Program) -> dict[str, bytes]:
     site = program.site
+    # Each item's record is serialised once and kept for the next build; the documents are
+    # spliced from those texts, byte for byte what dump() gives for the whole document.
+    cache = OutputCache("feeds")
+
+    def talks_texts(editions: tuple[Edition, ...], depth: int) -> list[str]:
+        return [cache.get(_talks_text, site, item, depth) for e in editions for item in e.items]
+
+    feed_texts = [
+        cache.get(_feed_text, site, e.info, item) for e in program.editions for item in e.items
+    ]
     files_out = {
         SCHEMA_NAME: schema_bytes(),
-        "talks.json": dump(talks(program.site, program.editions)),
-        "feed.json": dump(feed(program)),
+        "talks.json": _spliced(
+            talks(site, program.editions, items=False), talks_texts(program.editions, 0)
+        ),
+        "feed.json": _spliced(feed(program, items=False), feed_texts),
     }
     for edition in program.editions:
         # editions/<id>/talks.json: one edition, importable on its own (`pipeline import`).
-        files_out[f"editions/{edition.id}/talks.json"] = dump(talks(site, (edition,), depth=2))
+        document = talks(site, (edition,), depth=2, items=False)
+        files_out[f"editions/{edition.id}/talks.json"] = _spliced(
+            document, talks_texts((edition,), 2)
+        )
+    cache.save()
     return files_out
+
+
+def _talks_text(site: SiteConfig, item: Item, depth: int) -> str:
+    return _record_text(item_record(site, item, depth))
+
+
+def _feed_text(site: SiteConfig, info: EditionInfo, item: Item) -> str:
+    return _record_text(_feed_item(site, info, item))
+
+
+def _record_text(record: dict[str, Any]) -> str:
+    return json.dumps(record, sort_keys=True, ensure_ascii=False, indent=1)
+
+
+def _spliced(document: dict[str, Any], texts: list[str]) -> bytes:
+    """dump() of `document` with its "items" list holding the records serialised as `texts`.
+
+    The list is dumped holding one marker string, which is then replaced by the texts,
+    indented to the depth dump() puts them at (JSON strings never hold a raw newline).
+    """
+    marker = "\x00" + secrets.token_hex(16)
+    encoded = json.dumps(marker)
+    whole = dump({**document, "items": [marker] if texts else []})
+    text = whole.decode("utf-8")
+    if texts and text.count(encoded) != 1:  # the marker is random: this cannot really happen
+        return dump({**document, "items": [json.loads(t) for t in texts]})
+    return text.replace(encoded, ",\n  ".join(t.replace("\n", "\n  ") for t in texts)).encode()
 
 
 def schema_bytes() -> bytes:
@@ -53,15 +98,20 @@ def dump(value: Any) -> bytes:
 # -- talks.json ---------------------------------------------------------------------------
 
 
-def talks(site: SiteConfig, editions: tuple[Edition, ...], depth: int = 0) -> dict[str, Any]:
-    """The talks.json document for some editions; `depth` is how far below dist/ it is written."""
+def talks(
+    site: SiteConfig, editions: tuple[Edition, ...], depth: int = 0, items: bool = True
+) -> dict[str, Any]:
+    """The talks.json document for some editions; `depth` is how far below dist/ it is written.
+    Without `items` its "items" list is left empty, for the caller to fill."""
     root = site_root(site)
     return {
         "$schema": root + SCHEMA_NAME if root else "../" * depth + SCHEMA_NAME,
         "version": TALKS_VERSION,
         "site": {"title": site.title, "description": site.description, "url": root},
         "editions": [edition_record(e.info) for e in editions],
-        "items": [item_record(site, item, depth) for e in editions for item in e.items],
+        "items": [item_record(site, item, depth) for e in editions for item in e.items]
+        if items
+        else [],
     }
 
 
@@ -117,8 +167,9 @@ def _links(site: SiteConfig, links: tuple[Link, ...], depth: int) -> list[dict[s
 # -- feed.json ----------------------------------------------------------------------------
 
 
-def feed(program: Program) -> dict[str, Any]:
-    """A JSON Feed 1.1 document; schedule facts ride along in each item's `_schedule` object."""
+def feed(program: Program, items: bool = True) -> dict[str, Any]:
+    """A JSON Feed 1.1 document; schedule facts ride along in each item's `_schedule` object.
+    Without `items` its "items" list is left empty, for the caller to fill."""
     site = program.site
     root = site_root(site)
     document: dict[str, Any] = {
@@ -133,7 +184,7 @@ def feed(program: Program) -> dict[str, Any]:
         document["feed_url"] = root + "feed.json"
     if site.description:
         document["description"] = site.description
-    for edition in program.editions:
+    for edition in program.editions if items else ():
         document["items"].extend(_feed_item(site, edition.info, item) for item in edition.items)
     return document
 

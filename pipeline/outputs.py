@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import secrets
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from jinja2 import Environment
+
 from . import calendar, feeds, headers, jsonld, search_index
+from .cache import CACHE_DIR
 from .model import Program
+from .output_cache import cache_folder
 from .parallel import run_stages
-from .render import make_environment, page_context, render_page
+from .render import make_environment, page_context, render_page_cached, version_is_verbatim
 from .resources import lunr_js, static_dir
 
 if TYPE_CHECKING:
@@ -47,14 +53,41 @@ def produce(
     # The search index and the calendars are the heavy stages: on a large site they run in
     # forked workers while this process makes the rest.
     chosen = list(stages if stages is not None else DEFAULT_STAGES)
-    files, timings = run_stages(program, chosen, HEAVY_STAGES)
-    began = time.perf_counter()
-    version = asset_version(
-        {k: v for k, v in files.items() if k.startswith(("assets/", "search/"))}
-    )
     env = make_environment(options.content_dir.parent / "templates")
-    context = page_context(program, jsonld.events(program), version)
-    files["index.html"] = render_page(env, context).encode("utf-8")
-    timings["render.page"] = time.perf_counter() - began
+    # The page needs the assets' version, which needs the search files; with the bundled
+    # index.html it is rendered while the workers run, with a random stand-in version that
+    # is replaced afterwards.
+    stand_in = secrets.token_hex(16)
+    early: list[str] = []
+    spent: list[float] = []
+
+    def render_early() -> None:
+        if version_is_verbatim(env):
+            began = time.perf_counter()
+            early.append(_render(program, env, stand_in))
+            spent.append(time.perf_counter() - began)
+
+    # Stages cache each item's output beside the read cache, so a one-file edit redoes one item.
+    folder = None if os.environ.get("PIPELINE_NO_CACHE") else _cache_dir(options)
+    with cache_folder(folder, (program.site, *program.items)):
+        files, timings = run_stages(program, chosen, HEAVY_STAGES, meanwhile=render_early)
+        began = time.perf_counter()
+        version = asset_version(
+            {k: v for k, v in files.items() if k.startswith(("assets/", "search/"))}
+        )
+        if early and early[0].count(stand_in) > 0:
+            html = early[0].replace(stand_in, version)
+        else:
+            html = _render(program, env, version)
+        files["index.html"] = html.encode("utf-8")
+    timings["render.page"] = time.perf_counter() - began + sum(spent)
     copies = {asset.target: Path(asset.source) for asset in program.assets}
     return files, copies, timings
+
+
+def _render(program: Program, env: Environment, version: str) -> str:
+    return render_page_cached(env, page_context(program, jsonld.events(program), version))
+
+
+def _cache_dir(options: BuildOptions) -> Path:
+    return options.content_dir.resolve().parent / CACHE_DIR

@@ -38,9 +38,15 @@ def _timed(stage: Stage) -> tuple[Outputs, float]:
 
 
 def run_stages(
-    program: Program, stages: list[Stage], heavy: frozenset[str]
+    program: Program,
+    stages: list[Stage],
+    heavy: frozenset[str],
+    meanwhile: Callable[[], None] | None = None,
 ) -> tuple[Outputs, dict[str, float]]:
-    """Every stage's files (a path written by two stages is an error) and each stage's seconds."""
+    """Every stage's files (a path written by two stages is an error) and each stage's seconds.
+
+    `meanwhile` runs here once this process's own stages are done, while workers may still
+    be busy: work that needs no stage's files overlaps the heavy stages."""
     global _program
     cores = os.cpu_count() or 1
     parallel = _can_fork(cores, len(program.items))
@@ -64,11 +70,15 @@ def run_stages(
                 for stage in stages:
                     if stage not in offload:
                         results[stage_name(stage)] = _timed(stage)
+                if meanwhile is not None:
+                    meanwhile()
                 for name, future in futures.items():
                     results[name] = future.result()
         else:
             for stage in stages:
                 results[stage_name(stage)] = _timed(stage)
+            if meanwhile is not None:
+                meanwhile()
     finally:
         _program = None
     files: Outputs = {}

@@ -9,9 +9,19 @@ from itertools import groupby
 from pathlib import Path
 from typing import Any
 
-from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import (
+    ChoiceLoader,
+    DictLoader,
+    Environment,
+    FileSystemLoader,
+    StrictUndefined,
+    TemplateNotFound,
+    select_autoescape,
+)
+from markupsafe import Markup
 
 from .model import Edition, Item, Program
+from .output_cache import OutputCache
 from .resources import templates_dir
 
 
@@ -83,6 +93,68 @@ def page_context(
 
 def render_page(env: Environment, context: PageContext) -> str:
     return env.get_template("index.html").render(page=context)
+
+
+def version_is_verbatim(env: Environment) -> bool:
+    """Whether the page's templates are the bundled ones, which write asset_version only as
+    it is: then the page can be rendered with a stand-in version, replaced once the assets
+    are made. A site's own template might transform it, so that site waits for the assets."""
+    names = ("index.html", *_ITEM_PARTS)
+    return all(
+        _source(env, name) == (templates_dir() / name).read_text(encoding="utf-8") for name in names
+    )
+
+
+# The page includes this for each item; it depends only on `item` and `before_band`.
+ITEM_TEMPLATE = "item.html"
+_ITEM_PARTS = (ITEM_TEMPLATE, "person.html")
+_rendering: Environment | None = None
+
+
+def render_page_cached(env: Environment, context: PageContext) -> str:
+    """render_page, with each item's fragment kept for the next build (output_cache).
+
+    The fragment is rendered from item.html on its own, which gives what the include gives
+    because the bundled item.html reads nothing but `item` and `before_band`. A site whose
+    templates override item.html or person.html is rendered whole, as before.
+    """
+    global _rendering
+    sources = [_source(env, name) for name in _ITEM_PARTS]
+    bundled = [(templates_dir() / name).read_text(encoding="utf-8") for name in _ITEM_PARTS]
+    cache = OutputCache("render", salt=repr(sources))
+    if sources != bundled or not cache.enabled:
+        return render_page(env, context)
+
+    def fragment(item: Item, before_band: bool) -> Markup:
+        return Markup(cache.get(_render_item, item, bool(before_band)))
+
+    overlay = env.overlay(
+        loader=ChoiceLoader([DictLoader({ITEM_TEMPLATE: ITEM_STUB}), env.loader or DictLoader({})])
+    )
+    _rendering = env
+    try:
+        html = overlay.get_template("index.html").render(page=context, _item_fragment=fragment)
+    finally:
+        _rendering = None
+    cache.save()
+    return html
+
+
+# No trailing newline: the fragment already ends with the one item.html ends with.
+ITEM_STUB = "{{ _item_fragment(item, before_band) }}"
+
+
+def _render_item(item: Item, before_band: bool) -> str:
+    assert _rendering is not None
+    return _rendering.get_template(ITEM_TEMPLATE).render(item=item, before_band=before_band)
+
+
+def _source(env: Environment, name: str) -> str | None:
+    assert env.loader is not None
+    try:
+        return env.loader.get_source(env, name)[0]
+    except TemplateNotFound:
+        return None
 
 
 def script_json(value: Any) -> str:

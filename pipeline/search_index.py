@@ -10,8 +10,9 @@ from lunr.builder import Builder
 from lunr.pipeline import Pipeline
 from lunr.stop_word_filter import stop_word_filter
 
-from .fast_index import build_serialized
+from .fast_index import FieldCounts, build_serialized, document_counts
 from .model import Item, Paper, Program
+from .output_cache import OutputCache
 from .stemmer import lunr_stemmer
 from .tokens import FOLD_LABEL, fold_accents, words
 
@@ -61,14 +62,17 @@ def search_docs(program: Program) -> list[SearchDoc]:
     return docs
 
 
-def build_index(docs: list[SearchDoc]) -> dict[str, Any]:
+def build_index(
+    docs: list[SearchDoc], counts: list[dict[str, FieldCounts]] | None = None
+) -> dict[str, Any]:
     """A serialized lunr index; refs are positions in `docs` written in base 36 to stay short.
 
     Built by fast_index, which gives byte for byte what lunr.py's Builder gives
-    (`build_index_reference`) in a fraction of the time.
+    (`build_index_reference`) in a fraction of the time. `counts`, when given, holds what
+    fast_index.document_counts makes of each doc's fields.
     """
     refs = [to_ref(position) for position in range(len(docs))]
-    serialized = build_serialized(refs, FIELDS, [doc.fields for doc in docs])
+    serialized = build_serialized(refs, FIELDS, [doc.fields for doc in docs], counts)
     serialized["invertedIndex"].sort(key=_js_order)
     return serialized
 
@@ -102,29 +106,42 @@ def outputs(program: Program) -> dict[str, bytes]:
     quick.js says how big the full index is, and for a large site carries a small index of
     titles and names that answers the first keystrokes while the full index loads.
     """
-    docs = search_docs(program)
+    # Each item's docs and index counts depend on the item alone: a rebuild keeps them for
+    # unchanged items and recomputes only the weights, which depend on every document.
+    cache = OutputCache("search")
+    docs: list[SearchDoc] = []
+    counts: list[dict[str, FieldCounts]] = []
+    for item in program.items:
+        for doc_id, kind, card, doc_counts in cache.get(_item_entry, item):
+            # The word lists are not kept: with the counts given, nothing reads them.
+            docs.append(SearchDoc(doc_id, kind, {}, card))
+            counts.append(doc_counts)
+    cache.save()
     full = _script(
         DATA_PREFIX,
         {
             "version": FORMAT_VERSION,
-            "index": build_index(docs),
+            "index": build_index(docs, counts),
             "docs": [d.card for d in docs],
             "fieldAliases": FIELD_ALIASES,
         },
     )
     quick: dict[str, Any] = {"version": FORMAT_VERSION, "fullBytes": len(full), "index": None}
     if len(full) >= QUICK_MIN_BYTES:
-        quick["index"] = build_quick_index(docs)
+        quick["index"] = build_quick_index(docs, counts)
         quick["docs"] = [_quick_card(d.card) for d in docs]
         quick["fieldAliases"] = FIELD_ALIASES
     return {"search/index.js": full, "search/quick.js": _script(QUICK_PREFIX, quick)}
 
 
-def build_quick_index(docs: list[SearchDoc]) -> dict[str, Any]:
+def build_quick_index(
+    docs: list[SearchDoc], counts: list[dict[str, FieldCounts]] | None = None
+) -> dict[str, Any]:
     """A lunr index of titles and names only: a tenth of the full index, same refs and rules."""
     refs = [to_ref(position) for position in range(len(docs))]
-    fields = [{name: doc.fields[name] for name in QUICK_FIELDS} for doc in docs]
-    serialized = build_serialized(refs, {name: FIELDS[name] for name in QUICK_FIELDS}, fields)
+    fields = [{name: doc.fields.get(name, []) for name in QUICK_FIELDS} for doc in docs]
+    quick = {name: FIELDS[name] for name in QUICK_FIELDS}
+    serialized = build_serialized(refs, quick, fields, counts)
     serialized["invertedIndex"].sort(key=_js_order)
     return serialized
 
@@ -153,6 +170,13 @@ def to_ref(position: int) -> str:
 
 def _tokens(*texts: str) -> list[str]:
     return [word for text in texts if text for word in words(text)]
+
+
+def _item_entry(item: Item) -> list[tuple[str, str, dict[str, Any], dict[str, FieldCounts]]]:
+    """Of each of an item's docs (itself, then its papers): id, kind, card and index counts;
+    plain tuples, which unpickle much faster than dataclasses."""
+    docs = [_item_doc(item), *(_paper_doc(item, paper) for paper in item.papers)]
+    return [(d.id, d.kind, d.card, document_counts(d.fields, list(FIELDS))) for d in docs]
 
 
 def _item_doc(item: Item) -> SearchDoc:

@@ -8,6 +8,7 @@ import errno
 import fcntl
 import os
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
@@ -81,13 +82,16 @@ def write_tree(
     except OSError as exc:
         raise PipelineError(f"cannot write beside {out_dir}: {exc.strerror}") from None
     try:
+        root = staging.resolve()
+        made: set[Path] = set()
         for relative, data in sorted(files.items()):
-            target = _inside(staging, relative)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            target.write_bytes(data)
+            target = _inside(root, relative)
+            _make_parent(target, made)
+            if not _link_unchanged(out_dir / relative, target, data):
+                target.write_bytes(data)
         for relative, source in sorted(copies.items()):
-            target = _inside(staging, relative)
-            target.parent.mkdir(parents=True, exist_ok=True)
+            target = _inside(root, relative)
+            _make_parent(target, made)
             try:
                 shutil.copyfile(source, target)
             except FileNotFoundError:
@@ -129,10 +133,38 @@ def _check_target(out_dir: Path, protect: Iterable[Path]) -> None:
 
 
 def _inside(root: Path, relative: str) -> Path:
-    target = (root / relative).resolve()
-    if not target.is_relative_to(root.resolve()) or relative.startswith("/"):
+    """root/relative, refused if it leads outside root. root is a fresh, resolved staging
+    folder holding no links, so normalising the path is as good as resolving it."""
+    target = Path(os.path.normpath(root / relative))
+    if not target.is_relative_to(root) or relative.startswith("/"):
         raise PipelineError(f"refusing to write {relative!r}: it is outside the output folder")
     return target
+
+
+def _make_parent(target: Path, made: set[Path]) -> None:
+    if target.parent not in made:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        made.add(target.parent)
+
+
+def _link_unchanged(previous: Path, target: Path, data: bytes) -> bool:
+    """Hard-link the previous site's file into staging when it already holds `data`.
+
+    Most files are unchanged by a small edit, and a link costs less than creating and
+    writing a file. It is safe because no build ever writes into an existing file: the old
+    tree is only ever swapped out and deleted. Any doubt or error means writing afresh.
+    """
+    try:
+        status = os.lstat(previous)
+        if not stat.S_ISREG(status.st_mode) or status.st_size != len(data):
+            return False
+        with open(previous, "rb") as handle:
+            if handle.read(len(data) + 1) != data:
+                return False
+        os.link(previous, target, follow_symlinks=False)
+    except OSError:
+        return False
+    return True
 
 
 def _swap(staging: Path, out_dir: Path) -> None:

@@ -1,0 +1,180 @@
+"""Per-item cache for the output stages, so a rebuild after editing one file redoes one item.
+
+A stage's output for an item (its VEVENT, its talks.json record, its search terms) depends
+only on the frozen values it is computed from, so each value is stored under a hash of their
+repr, together with a hash of the code that computed it: all pipeline modules and the
+versions of the libraries whose output is cached. A repr that differs only makes a miss, so
+the worst a stale or unreadable cache can do is make the build slower.
+
+Each stage keeps its own file in the read cache's folder (`.pipeline-cache/<stage>.pickle`),
+signed like the read cache, and saves it itself: a stage may run in a forked worker. The
+folder is set for the duration of one build by `cache_folder`; without it (PIPELINE_NO_CACHE,
+or a stage called outside a build) every value is computed afresh.
+"""
+
+from __future__ import annotations
+
+import gc
+import hashlib
+import hmac
+import os
+import pickle
+import tempfile
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import fields, is_dataclass
+from datetime import datetime
+from functools import lru_cache
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any, TypeVar
+
+from .cache import _signing_key
+
+T = TypeVar("T")
+_folder: Path | None = None
+
+
+# id(value) -> (value, digest of its repr) for the frozen values every stage keys on: a
+# dataclass repr is slow, and each item is a key in half a dozen caches (some in forked
+# workers, which inherit what was computed before they started). Holding the value keeps
+# its id from being reused while the entry exists.
+_digests: dict[int, tuple[object, str]] = {}
+
+
+@contextmanager
+def cache_folder(folder: Path | None, values: Iterable[object] = ()) -> Iterator[None]:
+    """Let the stages run inside this block cache their per-item output in `folder`;
+    `values` (the items) are the keys they share, digested once here."""
+    global _folder
+    previous = _folder
+    _folder = folder
+    if folder is not None:
+        for value in values:
+            _token(value)
+    try:
+        yield
+    finally:
+        _folder = previous
+        _digests.clear()
+
+
+def _token(value: object) -> str:
+    """What a value is keyed by: its repr, shortened to a digest for dataclass values (held
+    until the block ends). A zoned time's repr shows its wall clock and zone name but not its
+    UTC offset, which comes from the time zone database, so the offsets are added: an update
+    of the database is then a miss."""
+    if isinstance(value, datetime):
+        return f"{value!r}{value.isoformat()}"
+    if not is_dataclass(value) or isinstance(value, type):
+        return repr(value)
+    known = _digests.get(id(value))
+    if known is not None and known[0] is value:
+        return known[1]
+    times = [v for v in (getattr(value, f.name) for f in fields(value)) if isinstance(v, datetime)]
+    text = repr(value) + "".join(t.isoformat() for t in times)
+    digest = "@" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+    _digests[id(value)] = (value, digest)
+    return digest
+
+
+@lru_cache(maxsize=1)
+def code_version() -> bytes:
+    # Every module of the package (the stages call into most of them) and the libraries whose
+    # output ends up in cached values: changing any of them drops every entry.
+    digest = hashlib.sha256()
+    here = Path(__file__).resolve().parent
+    for path in sorted(here.glob("*.py")):
+        digest.update(path.name.encode())
+        digest.update(path.read_bytes())
+    for package in (
+        "icalendar",
+        "lunr",
+        "nh3",
+        "regex",
+        "markdown-it-py",
+        "tzdata",
+        "jinja2",
+        "markupsafe",
+    ):
+        try:
+            digest.update(f"{package}={version(package)};".encode())
+        except PackageNotFoundError:
+            digest.update(f"{package}=?;".encode())
+    return digest.digest()
+
+
+class OutputCache:
+    """Memoised per-item values of one stage; `get` computes whatever is not stored."""
+
+    def __init__(self, stage: str, salt: str = "") -> None:
+        # `salt` stands for whatever else the values depend on (a template's source, say).
+        self.salt = salt
+        self.path = None if _folder is None else _folder / f"{stage}.pickle"
+        self.entries: dict[bytes, Any] = _load(self.path) if self.path else {}
+        self.used: dict[bytes, Any] = {}
+        self.misses = 0
+
+    @property
+    def enabled(self) -> bool:
+        return self.path is not None
+
+    def get(self, compute: Callable[..., T], *args: Any) -> T:
+        """compute(*args), or what it returned last time for the same function and arguments
+        (compared by repr: the arguments are frozen values whose repr shows all they hold)."""
+        if self.path is None:
+            return compute(*args)
+        parts = (self.salt, compute.__module__, compute.__qualname__, *map(_token, args))
+        key = hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).digest()
+        if key in self.entries:
+            value: T = self.entries[key]
+        else:
+            self.misses += 1
+            value = compute(*args)
+        self.used[key] = value
+        return value
+
+    def save(self) -> None:
+        """Keep only what this build used; a cache that cannot be written is a slower build."""
+        if self.path is None or (not self.misses and len(self.used) == len(self.entries)):
+            return
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            payload = code_version() + pickle.dumps(self.used, pickle.HIGHEST_PROTOCOL)
+            signature = hmac.new(_signing_key(), payload, hashlib.sha256).digest()
+            fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".out-")
+            try:
+                with os.fdopen(fd, "wb") as handle:
+                    handle.write(signature + payload)
+                os.replace(temporary, self.path)
+            except BaseException:
+                Path(temporary).unlink(missing_ok=True)
+                raise
+        except OSError:
+            pass
+
+
+def _load(path: Path) -> dict[bytes, Any]:
+    try:
+        blob = path.read_bytes()
+        key = _signing_key()
+    except OSError:
+        return {}
+    signature, payload = blob[:32], blob[32:]
+    # A pickle is only loaded once its signature proves this user's builds wrote it.
+    if not hmac.compare_digest(signature, hmac.new(key, payload, hashlib.sha256).digest()):
+        return {}
+    current = code_version()
+    if payload[: len(current)] != current:
+        return {}
+    # Unpickling makes a great many objects and no cycles: collections would only rescan them.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        entries: dict[bytes, Any] = pickle.loads(payload[len(current) :])
+    except Exception:  # a signed but unreadable cache is just a cold cache
+        return {}
+    finally:
+        if enabled:
+            gc.enable()
+    return entries if isinstance(entries, dict) else {}

@@ -1,0 +1,117 @@
+"""A rebuild from the caches (read cache, per-item output caches, links to the previous dist/)
+writes byte for byte what a plain build of the same content writes."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bench.generate import generate
+from pipeline.build import BuildOptions, build
+from pipeline.cache import CACHE_DIR
+
+from .conftest import REPO
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def _sample(tmp_path: Path) -> tuple[Path, Path]:
+    site = tmp_path / "sample"
+    shutil.copytree(REPO / "content", site / "content")
+    shutil.copy(REPO / "pipeline.toml", site / "pipeline.toml")
+    return site / "content", site / "pipeline.toml"
+
+
+def _generated(tmp_path: Path) -> tuple[Path, Path]:
+    site = tmp_path / "generated"
+    return generate(site, 300), site / "pipeline.toml"
+
+
+def _edit(content: Path) -> None:
+    target = sorted(content.rglob("*.md"))[len(list(content.rglob("*.md"))) // 2]
+    target.write_text(target.read_text(encoding="utf-8") + "\nEdited.\n", encoding="utf-8")
+
+
+@pytest.mark.parametrize("make", [_sample, _generated])
+@pytest.mark.parametrize("parallel", [False, True])
+def test_rebuild_after_one_edit_equals_plain_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make: object, parallel: bool
+) -> None:
+    content, config = make(tmp_path)  # type: ignore[operator]
+    out = tmp_path / "dist"
+    monkeypatch.delenv("PIPELINE_NO_CACHE", raising=False)
+    if not parallel:
+        monkeypatch.setenv("PIPELINE_NO_PARALLEL", "1")
+    build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
+    cache = content.parent / CACHE_DIR
+    assert {"read.pickle", "search.pickle", "feeds.pickle", "calendar.pickle"} <= {
+        p.name for p in cache.iterdir()
+    }
+    _edit(content)
+    build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
+
+    monkeypatch.setenv("PIPELINE_NO_CACHE", "1")
+    plain = tmp_path / "plain"
+    build(BuildOptions(content_dir=content, out_dir=plain, config_path=config))
+    assert _tree(out) == _tree(plain)
+
+
+def test_a_damaged_cache_only_makes_a_cold_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    content, config = _generated(tmp_path)
+    monkeypatch.delenv("PIPELINE_NO_CACHE", raising=False)
+    out = tmp_path / "dist"
+    build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
+    for path in (content.parent / CACHE_DIR).iterdir():
+        data = path.read_bytes()
+        path.write_bytes(data[:40] + bytes([data[40] ^ 1]) + data[41:])  # signature fails
+    _edit(content)
+    build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
+    monkeypatch.setenv("PIPELINE_NO_CACHE", "1")
+    build(BuildOptions(content_dir=content, out_dir=tmp_path / "plain", config_path=config))
+    assert _tree(out) == _tree(tmp_path / "plain")
+
+
+def test_a_changed_file_in_the_previous_site_is_rewritten(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A dist/ file of the right size but other bytes is written afresh, not linked."""
+    content, config = _generated(tmp_path)
+    out = tmp_path / "dist"
+    build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
+    expected = _tree(out)
+    feed = out / "feed.json"
+    data = feed.read_bytes()
+    feed.write_bytes(data[:-2] + b"X\n")
+    build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
+    assert _tree(out) == expected
+
+
+def test_a_site_template_that_reads_the_page_is_rendered_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An item.html of the site's own may read more than the item (here the asset version,
+    transformed): the page is then rendered whole, after the assets, never from fragments."""
+    content, config = _generated(tmp_path)
+    templates = content.parent / "templates"
+    templates.mkdir()
+    item = (REPO / "templates" / "item.html").read_text(encoding="utf-8")
+    (templates / "item.html").write_text(
+        item + "<!-- {{ page.asset_version|upper }} -->\n", encoding="utf-8"
+    )
+    monkeypatch.delenv("PIPELINE_NO_CACHE", raising=False)
+    out = tmp_path / "dist"
+    build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
+    _edit(content)
+    build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
+    monkeypatch.setenv("PIPELINE_NO_CACHE", "1")
+    build(BuildOptions(content_dir=content, out_dir=tmp_path / "plain", config_path=config))
+    assert _tree(out) == _tree(tmp_path / "plain")
+    assert b"<!-- " in (out / "index.html").read_bytes()
