@@ -37,7 +37,7 @@ def lunr_js(docs: list[SearchDoc], prebuilt: Path, work: Path) -> dict[str, Any]
     source = work / "lunr-docs.json"
     source.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
     done = subprocess.run(
-        ["node", str(NODE_DIR / "lunr_build.js"), str(source), str(prebuilt)],
+        ["node", str(NODE_DIR / "reference_index_build.js"), str(source), str(prebuilt)],
         capture_output=True,
         text=True,
         check=True,

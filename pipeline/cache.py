@@ -63,6 +63,50 @@ def _signing_key() -> bytes:
         return key
 
 
+def save_signed(path: Path, version: bytes, entries: dict[Any, Any]) -> None:
+    """Write entries as a signed pickle; a cache that cannot be written is only a slower build."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        payload = version + pickle.dumps(entries, pickle.HIGHEST_PROTOCOL)
+        signature = hmac.new(_signing_key(), payload, hashlib.sha256).digest()
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(signature + payload)
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+    except OSError:
+        pass
+
+
+def load_signed(path: Path, version: bytes) -> dict[Any, Any]:
+    """The entries save_signed wrote with this user's key and this code version, else {}."""
+    try:
+        blob = path.read_bytes()
+        key = _signing_key()
+    except OSError:
+        return {}
+    signature, payload = blob[:32], blob[32:]
+    # A pickle is only loaded once its signature proves this user's builds wrote it.
+    if not hmac.compare_digest(signature, hmac.new(key, payload, hashlib.sha256).digest()):
+        return {}
+    if payload[: len(version)] != version:
+        return {}
+    # Unpickling makes a great many objects and no cycles: collections would only rescan them.
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        entries = pickle.loads(payload[len(version) :])
+    except Exception:  # a signed but unreadable cache is just a cold cache
+        return {}
+    finally:
+        if enabled:
+            gc.enable()
+    return entries if isinstance(entries, dict) else {}
+
+
 class ReadCache:
     """Memoised parse_document and split_body; `disabled` computes everything afresh."""
 
@@ -121,41 +165,11 @@ class ReadCache:
         return value
 
     def save(self) -> None:
-        """Keep what this build used; a cache that cannot be written is only a slower build."""
+        """Keep what this build used."""
         if self.folder is None or (not self.misses and len(self.used) == len(self.entries)):
             return
-        try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            payload = _code_version() + pickle.dumps(self.used, pickle.HIGHEST_PROTOCOL)
-            signature = hmac.new(_signing_key(), payload, hashlib.sha256).digest()
-            fd, temporary = tempfile.mkstemp(dir=self.folder, prefix=".read-")
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(signature + payload)
-            os.replace(temporary, self.folder / _FILE)
-        except OSError:
-            pass
+        save_signed(self.folder / _FILE, _code_version(), self.used)
 
     @staticmethod
     def _load(path: Path) -> dict[tuple[Any, ...], Any]:
-        try:
-            blob = path.read_bytes()
-            key = _signing_key()
-        except OSError:
-            return {}
-        signature, payload = blob[:32], blob[32:]
-        version = _code_version()
-        if not hmac.compare_digest(signature, hmac.new(key, payload, hashlib.sha256).digest()):
-            return {}
-        if payload[: len(version)] != version:
-            return {}
-        # Unpickling makes a great many objects and no cycles: collections would only rescan.
-        enabled = gc.isenabled()
-        gc.disable()
-        try:
-            entries: dict[tuple[Any, ...], Any] = pickle.loads(payload[len(version) :])
-        except Exception:  # a signed but unreadable cache is just a cold cache
-            return {}
-        finally:
-            if enabled:
-                gc.enable()
-        return entries
+        return load_signed(path, _code_version())

@@ -14,12 +14,7 @@ or a stage called outside a build) every value is computed afresh.
 
 from __future__ import annotations
 
-import gc
 import hashlib
-import hmac
-import os
-import pickle
-import tempfile
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields, is_dataclass
@@ -29,7 +24,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .cache import _signing_key
+from .cache import load_signed, save_signed
 
 T = TypeVar("T")
 _folder: Path | None = None
@@ -135,46 +130,11 @@ class OutputCache:
         return value
 
     def save(self) -> None:
-        """Keep only what this build used; a cache that cannot be written is a slower build."""
+        """Keep only what this build used."""
         if self.path is None or (not self.misses and len(self.used) == len(self.entries)):
             return
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            payload = code_version() + pickle.dumps(self.used, pickle.HIGHEST_PROTOCOL)
-            signature = hmac.new(_signing_key(), payload, hashlib.sha256).digest()
-            fd, temporary = tempfile.mkstemp(dir=self.path.parent, prefix=".out-")
-            try:
-                with os.fdopen(fd, "wb") as handle:
-                    handle.write(signature + payload)
-                os.replace(temporary, self.path)
-            except BaseException:
-                Path(temporary).unlink(missing_ok=True)
-                raise
-        except OSError:
-            pass
+        save_signed(self.path, code_version(), self.used)
 
 
 def _load(path: Path) -> dict[bytes, Any]:
-    try:
-        blob = path.read_bytes()
-        key = _signing_key()
-    except OSError:
-        return {}
-    signature, payload = blob[:32], blob[32:]
-    # A pickle is only loaded once its signature proves this user's builds wrote it.
-    if not hmac.compare_digest(signature, hmac.new(key, payload, hashlib.sha256).digest()):
-        return {}
-    current = code_version()
-    if payload[: len(current)] != current:
-        return {}
-    # Unpickling makes a great many objects and no cycles: collections would only rescan them.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        entries: dict[bytes, Any] = pickle.loads(payload[len(current) :])
-    except Exception:  # a signed but unreadable cache is just a cold cache
-        return {}
-    finally:
-        if enabled:
-            gc.enable()
-    return entries if isinstance(entries, dict) else {}
+    return load_signed(path, code_version())

@@ -1,5 +1,5 @@
 // The lunr.js reference: build the same index in Node from the same fields, time only the build.
-// Usage: node lunr_build.js docs.json prebuilt-index.js  ->  JSON timings on stdout.
+// Usage: node reference_index_build.js docs.json prebuilt-index.js  ->  JSON timings on stdout.
 "use strict";
 const fs = require("fs");
 const path = require("path");
