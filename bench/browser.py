@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -72,47 +74,56 @@ def _first_result_bytes(
     return marks, meter.sent_before(moment[0]) if moment else -1
 
 
-def measure_site(site: Path, typing_rounds: int = 3) -> dict[str, Any]:
-    """Navigation to search-ready, to first results, keystroke-to-results, bytes, long tasks."""
+@contextmanager
+def _browsing(site: Path) -> Iterator[tuple[str, Meter, Any]]:
+    """Serve a site on loopback and open Chromium on it; both end with the block."""
     meter = Meter()
     base, server = serve(site, meter)
     try:
         with sync_playwright() as playwright:
             browser = _launch(playwright)
-            page = browser.new_page()
-            page.add_init_script(_PROBE)
-            marks, first_bytes = _first_result_bytes(
-                page, meter, f"{base}?q={FIRST_QUERY}", "'firstResult' in window.__bench"
-            )
-            page.wait_for_function("() => 'ready' in window.__bench", timeout=300_000)
-            marks = page.evaluate("() => window.__bench")
-            nav = page.evaluate("() => performance.getEntriesByType('navigation')[0].startTime")
-            page.close()
-            # Typing on a page whose full index is in, as a reader would after a few seconds.
-            delays: list[float] = []
-            long_tasks: list[float] = []
-            for _ in range(typing_rounds):
-                page = browser.new_page()
-                page.add_init_script(_PROBE)
-                page.goto(base, timeout=600_000)
-                page.wait_for_function(
-                    "() => window.__bench && 'ready' in window.__bench", timeout=300_000
-                )
-                page.wait_for_timeout(300)
-                began = page.evaluate("() => performance.now()")
-                page.click("#q")
-                for char in TYPED:
-                    page.keyboard.type(char)
-                    page.wait_for_timeout(120)
-                page.wait_for_timeout(300)
-                typed = page.evaluate("() => window.__bench")
-                delays += typed["keys"]
-                long_tasks += [d for start, d in typed["longTasks"] if start >= began]
-                page.close()
-            browser.close()
+            try:
+                yield base, meter, browser
+            finally:
+                browser.close()
     finally:
         server.shutdown()
         server.server_close()
+
+
+def measure_site(site: Path, typing_rounds: int = 3) -> dict[str, Any]:
+    """Navigation to search-ready, to first results, keystroke-to-results, bytes, long tasks."""
+    with _browsing(site) as (base, meter, browser):
+        page = browser.new_page()
+        page.add_init_script(_PROBE)
+        marks, first_bytes = _first_result_bytes(
+            page, meter, f"{base}?q={FIRST_QUERY}", "'firstResult' in window.__bench"
+        )
+        page.wait_for_function("() => 'ready' in window.__bench", timeout=300_000)
+        marks = page.evaluate("() => window.__bench")
+        nav = page.evaluate("() => performance.getEntriesByType('navigation')[0].startTime")
+        page.close()
+        # Typing on a page whose full index is in, as a reader would after a few seconds.
+        delays: list[float] = []
+        long_tasks: list[float] = []
+        for _ in range(typing_rounds):
+            page = browser.new_page()
+            page.add_init_script(_PROBE)
+            page.goto(base, timeout=600_000)
+            page.wait_for_function(
+                "() => window.__bench && 'ready' in window.__bench", timeout=300_000
+            )
+            page.wait_for_timeout(300)
+            began = page.evaluate("() => performance.now()")
+            page.click("#q")
+            for char in TYPED:
+                page.keyboard.type(char)
+                page.wait_for_timeout(120)
+            page.wait_for_timeout(300)
+            typed = page.evaluate("() => window.__bench")
+            delays += typed["keys"]
+            long_tasks += [d for start, d in typed["longTasks"] if start >= began]
+            page.close()
     delays.sort()
     return {
         "partial_ms": marks.get("partial", marks.get("ready", 0)) - nav,
@@ -147,19 +158,11 @@ document.getElementById("result-list").appendChild(li);
 def measure_pagefind(site: Path) -> dict[str, Any]:
     """Pagefind's own JS API: navigation to first result (one query) and the bytes it took."""
     (site / "bench.html").write_text(_PAGEFIND_PAGE, encoding="utf-8")
-    meter = Meter()
-    base, server = serve(site, meter)
-    try:
-        with sync_playwright() as playwright:
-            browser = _launch(playwright)
-            page = browser.new_page()
-            page.add_init_script(_PROBE)
-            marks, first_bytes = _first_result_bytes(
-                page, meter, f"{base}bench.html?q={FIRST_QUERY}", "'firstResult' in window.__bench"
-            )
-            nav = page.evaluate("() => performance.getEntriesByType('navigation')[0].startTime")
-            browser.close()
-    finally:
-        server.shutdown()
-        server.server_close()
+    with _browsing(site) as (base, meter, browser):
+        page = browser.new_page()
+        page.add_init_script(_PROBE)
+        marks, first_bytes = _first_result_bytes(
+            page, meter, f"{base}bench.html?q={FIRST_QUERY}", "'firstResult' in window.__bench"
+        )
+        nav = page.evaluate("() => performance.getEntriesByType('navigation')[0].startTime")
     return {"first_result_ms": marks["firstResult"] - nav, "first_result_bytes": first_bytes}
