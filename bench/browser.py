@@ -64,14 +64,16 @@ def _launch(playwright: Any) -> Any:
 
 def _first_result_bytes(
     page: Page, meter: Meter, url: str, ready: str
-) -> tuple[dict[str, Any], int]:
+) -> tuple[dict[str, Any], int, int]:
     moment: list[float] = []
     page.expose_function("__firstResult", lambda: moment.append(time.monotonic()))
     meter.reset()
     page.goto(url, timeout=600_000)
     page.wait_for_function(f"() => window.__bench && {ready}", timeout=120_000)
     marks: dict[str, Any] = page.evaluate("() => window.__bench")
-    return marks, meter.sent_before(moment[0]) if moment else -1
+    if not moment:
+        return marks, -1, -1
+    return marks, meter.sent_before(moment[0]), meter.sent_before(moment[0], pages=False)
 
 
 @contextmanager
@@ -96,7 +98,7 @@ def measure_site(site: Path, typing_rounds: int = 3) -> dict[str, Any]:
     with _browsing(site) as (base, meter, browser):
         page = browser.new_page()
         page.add_init_script(_PROBE)
-        marks, first_bytes = _first_result_bytes(
+        marks, first_bytes, search_bytes = _first_result_bytes(
             page, meter, f"{base}?q={FIRST_QUERY}", "'firstResult' in window.__bench"
         )
         page.wait_for_function("() => 'ready' in window.__bench", timeout=300_000)
@@ -126,10 +128,10 @@ def measure_site(site: Path, typing_rounds: int = 3) -> dict[str, Any]:
             page.close()
     delays.sort()
     return {
-        "partial_ms": marks.get("partial", marks.get("ready", 0)) - nav,
         "ready_ms": marks["ready"] - nav,
         "first_result_ms": marks["firstResult"] - nav,
         "first_result_bytes": first_bytes,
+        "first_result_search_bytes": search_bytes,
         "key_median_ms": statistics.median(delays) if delays else float("nan"),
         "key_p95_ms": delays[min(len(delays) - 1, int(0.95 * len(delays)))]
         if delays
@@ -161,8 +163,12 @@ def measure_pagefind(site: Path) -> dict[str, Any]:
     with _browsing(site) as (base, meter, browser):
         page = browser.new_page()
         page.add_init_script(_PROBE)
-        marks, first_bytes = _first_result_bytes(
+        marks, first_bytes, search_bytes = _first_result_bytes(
             page, meter, f"{base}bench.html?q={FIRST_QUERY}", "'firstResult' in window.__bench"
         )
         nav = page.evaluate("() => performance.getEntriesByType('navigation')[0].startTime")
-    return {"first_result_ms": marks["firstResult"] - nav, "first_result_bytes": first_bytes}
+    return {
+        "first_result_ms": marks["firstResult"] - nav,
+        "first_result_bytes": first_bytes,
+        "first_result_search_bytes": search_bytes,
+    }

@@ -28,7 +28,7 @@ def install() -> str | None:
     return None
 
 
-def lunr_js(docs: list[SearchDoc], prebuilt: Path, work: Path) -> dict[str, Any]:
+def lunr_js(docs: list[SearchDoc], work: Path) -> dict[str, Any]:
     """lunr.js's own build of the same fields (its default pipeline), timed inside Node."""
     rows = [
         {"ref": to_ref(i), **{name: " ".join(words) for name, words in d.fields.items()}}
@@ -37,7 +37,7 @@ def lunr_js(docs: list[SearchDoc], prebuilt: Path, work: Path) -> dict[str, Any]
     source = work / "lunr-docs.json"
     source.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
     done = subprocess.run(
-        ["node", str(NODE_DIR / "reference_index_build.js"), str(source), str(prebuilt)],
+        ["node", str(NODE_DIR / "reference_index_build.js"), str(source)],
         capture_output=True,
         text=True,
         check=True,

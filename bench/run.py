@@ -56,6 +56,16 @@ def sizes(path: Path) -> dict[str, int]:
     }
 
 
+def folder_sizes(folder: Path) -> dict[str, int]:
+    """Every file of a folder, raw and compressed one by one as a server would send them."""
+    total = {"raw": 0, "gzip": 0, "br": 0, "files": 0}
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        for key, value in sizes(path).items():
+            total[key] += value
+        total["files"] += 1
+    return total
+
+
 def run_size(count: int, work: Path, browser: bool, refs: bool) -> dict[str, Any]:
     from pipeline.build import BuildOptions, check
     from pipeline.search_index import search_docs
@@ -69,8 +79,8 @@ def run_size(count: int, work: Path, browser: bool, refs: bool) -> dict[str, Any
     row["cold"] = cold_build(content, out, config)
     edit_one(content)
     row["rebuild"] = cold_build(content, out, config)
-    row["index"] = sizes(out / "search" / "index.js")
-    row["quick"] = sizes(out / "search" / "quick.js")
+    row["index"] = folder_sizes(out / "search")
+    row["manifest"] = sizes(out / "search" / "manifest.js")
     if browser:
         from .browser import measure_site
 
@@ -80,7 +90,7 @@ def run_size(count: int, work: Path, browser: bool, refs: bool) -> dict[str, Any
             print(f"N = {count:,}: page measurement failed: {error}", file=sys.stderr)
     if refs:
         docs = search_docs(check(BuildOptions(content, out, config)).program)
-        row["lunr_js"] = references.lunr_js(docs, out / "search" / "index.js", root)
+        row["lunr_js"] = references.lunr_js(docs, root)
         pages = root / "pagefind-site"
         references.pagefind_pages(docs, pages)
         row["pagefind"] = references.pagefind(pages)
@@ -120,24 +130,22 @@ def table(rows: list[dict[str, Any]]) -> str:
         line(f"  stage {stage} (s)", lambda r, s=stage: f"{r['cold']['stages'][s]:.2f}")
     line("rebuild after a one-file edit (s)", lambda r: f"{r['rebuild']['seconds']:.2f}")
     line("  rebuild / cold", lambda r: f"{r['rebuild']['seconds'] / r['cold']['seconds']:.0%}")
-    for name in ("index", "quick"):
-        line(f"search/{name}.js raw / gzip / br", lambda r, n=name: " / ".join(
-            _mb(r[n][k]) for k in ("raw", "gzip", "br")))  # fmt: skip
+    line("search/ (all files) raw / gzip / br", lambda r: " / ".join(
+        _mb(r["index"][k]) for k in ("raw", "gzip", "br")))  # fmt: skip
+    line("  files in search/", lambda r: f"{r['index']['files']:,}")
+    line("search/manifest.js raw / gzip / br", lambda r: " / ".join(
+        _mb(r["manifest"][k]) for k in ("raw", "gzip", "br")))  # fmt: skip
     line("lunr.js in Node: index build (s)", lambda r: f"{r['lunr_js']['build']:.2f}")
     line(
         "  our full build / lunr.js index",
         lambda r: f"{r['cold']['seconds'] / r['lunr_js']['build']:.2f}×",
     )
-    line("lunr.js in Node: parse + load our index (s)",
-         lambda r: f"{r['lunr_js']['parsePrebuilt']:.2f} + "
-                   f"{r['lunr_js']['loadPrebuilt']:.2f}")  # fmt: skip
     line("Pagefind: index (s)", lambda r: f"{r['pagefind']['seconds']:.2f}")
     line(
         "  our full build / Pagefind",
         lambda r: f"{r['cold']['seconds'] / r['pagefind']['seconds']:.2f}×",
     )
-    line("page: navigation → quick search ready (ms)", lambda r: f"{r['page']['partial_ms']:.0f}")
-    line("page: navigation → full search ready (ms)", lambda r: f"{r['page']['ready_ms']:.0f}")
+    line("page: navigation → search ready (ms)", lambda r: f"{r['page']['ready_ms']:.0f}")
     line("page: navigation → first results (ms)", lambda r: f"{r['page']['first_result_ms']:.0f}")
     line(
         "Pagefind: navigation → first result (ms)",
@@ -150,6 +158,9 @@ def table(rows: list[dict[str, Any]]) -> str:
         "  ours / Pagefind",
         lambda r: f"{r['page']['first_result_bytes'] / r['pagefind']['first_result_bytes']:.2f}×",
     )
+    line("  of which search files (not the page's HTML): ours / Pagefind",
+         lambda r: f"{_mb(r['page']['first_result_search_bytes'])} / "
+                   f"{_mb(r['pagefind']['first_result_search_bytes'])}")  # fmt: skip
     line("keystroke → results, median / p95 (ms)",
          lambda r: f"{r['page']['key_median_ms']:.1f} / {r['page']['key_p95_ms']:.1f}")  # fmt: skip
     line(

@@ -24,7 +24,7 @@ class Meter:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.chunks: list[tuple[float, int]] = []
+        self.chunks: list[tuple[float, int, str]] = []
         self.requests: list[str] = []
 
     def reset(self) -> None:
@@ -32,9 +32,14 @@ class Meter:
             self.chunks.clear()
             self.requests.clear()
 
-    def sent_before(self, moment: float) -> int:
+    def sent_before(self, moment: float, pages: bool = True) -> int:
+        """Bytes sent up to `moment`; without the HTML pages themselves when pages=False."""
         with self.lock:
-            return sum(size for at, size in self.chunks if at <= moment)
+            return sum(
+                size
+                for at, size, path in self.chunks
+                if at <= moment and (pages or not path.split("?")[0].endswith((".html", "/")))
+            )
 
 
 class _Handler(http.server.SimpleHTTPRequestHandler):
@@ -72,7 +77,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             chunk = body[start : start + _CHUNK]
             self.wfile.write(chunk)
             with self.meter.lock:
-                self.meter.chunks.append((time.monotonic(), len(chunk)))
+                self.meter.chunks.append((time.monotonic(), len(chunk), self.path))
 
 
 def serve(folder: Path, meter: Meter) -> tuple[str, http.server.ThreadingHTTPServer]:

@@ -7,12 +7,13 @@ generated ones: build time, search bytes per searchable item, and the page in Ch
 from __future__ import annotations
 
 import argparse
-import json
 import tempfile
 from pathlib import Path
 
+from pipeline.search_shards import read_shards
+
 from .browser import measure_site
-from .run import cold_build, sizes
+from .run import cold_build, folder_sizes, sizes
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -24,18 +25,19 @@ def main(argv: list[str] | None = None) -> None:
     with tempfile.TemporaryDirectory() as work:
         out = Path(work) / "dist"
         build = cold_build(args.content.resolve(), out, args.config.resolve())
-        data = (out / "search" / "index.js").read_text(encoding="utf-8")
-        searchable = len(json.loads(data[data.index("=") + 1 : data.rindex(";")])["docs"])
+        searchable = read_shards(out)[0].document_count
         rows = {
             "searchable items (items + papers)": searchable,
             "cold build (s)": round(build["seconds"], 2),
         }
-        for name in ("index.js", "quick.js"):
-            measured = sizes(out / "search" / name)
+        for name, measured in (
+            ("search/ (all files)", folder_sizes(out / "search")),
+            ("search/manifest.js", sizes(out / "search" / "manifest.js")),
+        ):
             for kind, value in measured.items():
-                if value >= 0:
-                    rows[f"search/{name} {kind} bytes per item"] = round(value / searchable)
-                    rows[f"search/{name} {kind} bytes"] = value
+                if kind != "files" and value >= 0:
+                    rows[f"{name} {kind} bytes per item"] = round(value / searchable)
+                    rows[f"{name} {kind} bytes"] = value
         if not args.no_browser:
             for key, value in measure_site(out).items():
                 rows[f"page: {key}"] = round(value, 1) if isinstance(value, float) else value

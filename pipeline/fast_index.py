@@ -1,11 +1,12 @@
-"""Build the serialized lunr index without lunr.py's Builder, byte for byte the same.
+"""Build lunr.py's index without lunr.py's Builder, byte for byte the same, term-major.
 
 lunr.py's Builder wraps every token in an object, runs each pipeline function over the whole
 token list, deep-copies metadata and keeps sparse vectors sorted by repeated list inserts; at
 10,000 talks that is most of a minute. Here each distinct word is folded, filtered and stemmed
 once, term frequencies come from one Counter per field, and the BM25 weights are computed with
-the very same floating-point operations in the same order (lunr/builder.py), so the JSON that
-comes out is identical. tests/test_fast_index.py compares the two on real and synthetic sites.
+the very same floating-point operations in the same order (lunr/builder.py), so the index that
+`serialize` gives is identical. tests/test_fast_index.py compares the two on real and synthetic
+sites. The index is kept term-major (TermIndex) so search_shards can cut it into term ranges.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import gc
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
@@ -27,18 +29,26 @@ LUNR_VERSION = "2.3.9"
 PIPELINE = [FOLD_LABEL, "stemmer"]
 
 
-def index_terms(words: Sequence[str], cache: dict[str, str | None]) -> list[str]:
+# Words already folded, filtered and stemmed, for every document of the build: a site's
+# vocabulary is small next to its word count, so each distinct word is stemmed once.
+_TERMS: dict[str, str | None] = {}
+_TERMS_MAX = 500_000
+
+
+def index_terms(words: Sequence[str]) -> list[str]:
     """What lunr.py's pipeline (fold, stop-word filter, stem) makes of a field's word list.
 
     lunr.py's Tokenizer lower-cases each list element again and its Token objects are always
     truthy, so a word that folds to "" stays a term "" exactly as in the Builder.
     """
+    if len(_TERMS) > _TERMS_MAX:
+        _TERMS.clear()
+    cache = _TERMS
     terms: list[str] = []
     append = terms.append
     for word in words:
-        if word in cache:
-            term = cache[word]
-        else:
+        term = cache.get(word, _MISSING)
+        if term is _MISSING:
             folded = fold(str(word).lower() if word else "")
             term = None if folded in STOP_WORDS else stem(folded)
             cache[word] = term
@@ -46,6 +56,8 @@ def index_terms(words: Sequence[str], cache: dict[str, str | None]) -> list[str]
             append(term)
     return terms
 
+
+_MISSING: Any = object()
 
 # What one document field contributes: its terms' frequencies in first-seen order, and its
 # length in terms.
@@ -56,25 +68,42 @@ def document_counts(
     document: Mapping[str, Sequence[str]], fields: Sequence[str]
 ) -> dict[str, FieldCounts]:
     """Each field's FieldCounts for one document: what a rebuild may keep for unchanged ones."""
-    cache: dict[str, str | None] = {}
     out: dict[str, FieldCounts] = {}
     for name in fields:
-        terms = index_terms(document.get(name) or (), cache)
+        terms = index_terms(document.get(name) or ())
         out[name] = (dict(Counter(terms)), len(terms))
     return out
 
 
-def build_serialized(
-    refs: Sequence[str],
+@dataclass(frozen=True, slots=True)
+class TermPostings:
+    """One term: its vector index (the Builder's first-seen order) and, per field in field
+    order, the documents holding it (ascending positions) with the term's BM25 weight in each."""
+
+    term: str
+    index: int
+    fields: tuple[tuple[list[int], list[float]], ...]
+
+
+@dataclass(frozen=True, slots=True)
+class TermIndex:
+    """A lunr index turned term-major: what a term's postings and weights need, side by side,
+    so it can be cut into term ranges that a page loads one query at a time."""
+
+    fields: tuple[str, ...]
+    document_count: int
+    terms: tuple[TermPostings, ...]  # in JavaScript string order, as lunr.js expects
+
+
+def term_index(
     fields: dict[str, int],
     documents: Sequence[Mapping[str, Sequence[str]]],
     counts: Sequence[Mapping[str, FieldCounts]] | None = None,
-) -> dict[str, Any]:
-    """The dict lunr.py's `Builder().build().serialize()` returns for these documents.
+) -> TermIndex:
+    """The index lunr.py's Builder would build for these documents (refs are their positions).
 
     `fields` maps field name to boost in Builder.field order; documents[i] holds each field's
-    word list for refs[i], or counts[i] (when given) what document_counts made of them. The
-    invertedIndex is left in code-point order, as lunr.py leaves it.
+    word list, or counts[i] (when given) what document_counts made of them.
     """
     # Millions of small containers and no cycles: the cyclic GC would only rescan them, over
     # and over (a third of the time at 1,000 talks).
@@ -83,66 +112,94 @@ def build_serialized(
     try:
         if counts is None:
             counts = [document_counts(document, list(fields)) for document in documents]
-        return _build(refs, fields, counts)
+        return _build(fields, counts)
     finally:
         if enabled:
             gc.enable()
 
 
-def _build(
-    refs: Sequence[str], fields: dict[str, int], documents: Sequence[Mapping[str, FieldCounts]]
-) -> dict[str, Any]:
+def _build(fields: dict[str, int], documents: Sequence[Mapping[str, FieldCounts]]) -> TermIndex:
     field_names = list(fields)
-    term_index: dict[str, int] = {}
-    # postings[term][field] -> refs holding it; lists, since each (doc, field) adds a ref once.
-    postings: dict[str, dict[str, list[str]]] = {}
-    # One (ref, field, counts, length) per document field, in the Builder's insertion order.
-    frequencies: list[tuple[str, str, dict[str, int], int]] = []
-    length_sums = dict.fromkeys(field_names, 0)
-    for ref, document in zip(refs, documents, strict=True):
-        for name in field_names:
-            counts, length = document[name]
-            for term in counts:  # first-seen order: the Builder's term order
+    width = len(field_names)
+    # postings[term] -> [positions, frequencies] per field, in first-seen (Builder) order.
+    postings: dict[str, list[tuple[list[int], list[int]]]] = {}
+    norms: list[list[float]] = [[] for _ in field_names]
+    lengths: list[list[int]] = [[] for _ in field_names]
+    for position, document in enumerate(documents):
+        for f, name in enumerate(field_names):
+            field_counts, length = document[name]
+            for term, tf in field_counts.items():
                 posting = postings.get(term)
                 if posting is None:
-                    posting = postings[term] = {n: [] for n in field_names}
-                    term_index[term] = len(term_index)
-                posting[name].append(ref)
-            frequencies.append((ref, name, counts, length))
-            length_sums[name] += length
-    count = len(refs)
-    average = {name: length_sums[name] / count for name in field_names} if count else {}
-    idf: dict[str, float] = {}
-    for term, posting in postings.items():
-        with_term = sum(len(refs_) for refs_ in posting.values())
-        x = (count - with_term + 0.5) / (with_term + 0.5)
-        idf[term] = math.log(1 + abs(x))
-    k1_plus_1 = K1 + 1
-    field_vectors: list[list[Any]] = []
-    for ref, name, counts, length in frequencies:
-        boost = fields[name]
-        # Computed only for a field with terms: an empty field everywhere has average 0.
-        norm = K1 * (1 - B + B * (length / average[name])) if counts else 0.0
-        # The same operations in the same order as lunr.py, so the floats are identical; the
-        # final `* 1` is the document boost it multiplies by. Term indexes are unique, so
-        # sorting the pairs sorts by index alone.
-        pairs = [
-            (term_index[term], round(idf[term] * (k1_plus_1 * tf) / (norm + tf) * boost * 1, 3))
-            for term, tf in counts.items()
+                    posting = postings[term] = [([], []) for _ in range(width)]
+                positions, frequencies = posting[f]
+                positions.append(position)
+                frequencies.append(tf)
+            lengths[f].append(length if field_counts else -1)
+    count = len(documents)
+    for f in range(width):
+        total = sum(max(length, 0) for length in lengths[f])
+        average = total / count if count else 0.0
+        # The Builder computes a norm only for a field with terms: an empty field everywhere
+        # has average 0. Same operations, same order, so the floats are identical.
+        norms[f] = [
+            K1 * (1 - B + B * (length / average)) if length >= 0 else 0.0 for length in lengths[f]
         ]
-        pairs.sort()
-        # Vector.serialize rounds again; rounding a rounded float changes nothing.
-        field_vectors.append([f"{name}/{ref}", list(chain.from_iterable(pairs))])
+    k1_plus_1 = K1 + 1
+    boosts = [fields[name] for name in field_names]
+    term_numbers = {term: number for number, term in enumerate(postings)}
+    terms: list[TermPostings] = []
+    for term in sorted(postings, key=_js_order):
+        posting = postings[term]
+        with_term = sum(len(positions) for positions, _ in posting)
+        x = (count - with_term + 0.5) / (with_term + 0.5)
+        idf = math.log(1 + abs(x))
+        per_field = []
+        for f, (positions, frequencies) in enumerate(posting):
+            norm, boost = norms[f], boosts[f]
+            # The final `* 1` is the document boost lunr.py multiplies by.
+            weights = [
+                round(idf * (k1_plus_1 * tf) / (norm[p] + tf) * boost * 1, 3)
+                for p, tf in zip(positions, frequencies, strict=True)
+            ]
+            per_field.append((positions, weights))
+        terms.append(TermPostings(term, term_numbers[term], tuple(per_field)))
+    return TermIndex(tuple(field_names), count, tuple(terms))
+
+
+def _js_order(term: str) -> bytes:
+    # lunr.js inserts terms into its token set in JavaScript string order (UTF-16 code units),
+    # which differs from Python's code-point order once a term holds an astral character.
+    return term.encode("utf-16-be")
+
+
+def serialize(index: TermIndex, refs: Sequence[str]) -> dict[str, Any]:
+    """The dict lunr.py's `Builder().build().serialize()` returns, terms in lunr.js order."""
+    width = len(index.fields)
+    vectors: list[list[list[tuple[int, float]]]] = [
+        [[] for _ in range(width)] for _ in range(index.document_count)
+    ]
     inverted = []
-    for term in sorted(postings):
-        # lunr.py stores an empty metadata dict per posting; one shared {} serializes the same.
-        empty: dict[str, Any] = {}
-        entry: dict[str, Any] = {n: dict.fromkeys(r, empty) for n, r in postings[term].items()}
-        entry["_index"] = term_index[term]
-        inverted.append([term, entry])
+    # lunr.py stores an empty metadata dict per posting; one shared {} serializes the same.
+    empty: dict[str, Any] = {}
+    for entry in index.terms:
+        serialized: dict[str, Any] = {}
+        for f, (positions, weights) in enumerate(entry.fields):
+            serialized[index.fields[f]] = dict.fromkeys((refs[p] for p in positions), empty)
+            for p, w in zip(positions, weights, strict=True):
+                vectors[p][f].append((entry.index, w))
+        serialized["_index"] = entry.index
+        inverted.append([entry.term, serialized])
+    field_vectors: list[list[Any]] = []
+    for position, per_field in enumerate(vectors):
+        for f, pairs in enumerate(per_field):
+            pairs.sort()
+            field_vectors.append(
+                [f"{index.fields[f]}/{refs[position]}", list(chain.from_iterable(pairs))]
+            )
     return {
         "version": LUNR_VERSION,
-        "fields": field_names,
+        "fields": list(index.fields),
         "fieldVectors": field_vectors,
         "invertedIndex": inverted,
         "pipeline": list(PIPELINE),

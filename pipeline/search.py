@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -12,8 +11,9 @@ import regex
 from lunr.index import Index
 from lunr.query import Query
 
-from .errors import PipelineError
-from .search_index import DATA_PREFIX, FIELD_ALIASES, register_pipeline_functions
+from .fast_index import serialize
+from .search_index import FIELD_ALIASES, refs, register_pipeline_functions
+from .search_shards import read_shards
 from .tokens import STOP_WORDS, WORD, fold
 
 _FIELD_PREFIX = regex.compile(r"^([A-Za-z]+):(.*)$", regex.S)
@@ -96,14 +96,9 @@ class SearchIndex:
 
     @classmethod
     def from_site(cls, site: Path) -> SearchIndex:
-        path = site / "search" / "index.js"
-        try:
-            text = path.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            raise PipelineError(f"{path} not found: run `pipeline build` first") from None
-        if not text.startswith(DATA_PREFIX):
-            raise PipelineError(f"{path} is not a pipeline search index")
-        return cls(json.loads(text[len(DATA_PREFIX) :].rstrip().rstrip(";")))
+        """The index the page searches, put back together from every file it may load."""
+        index, cards, _manifest = read_shards(site)
+        return cls({"index": serialize(index, refs(index.document_count)), "docs": cards})
 
     def _query(self, words: list[QueryWord]) -> list[dict[str, Any]]:
         query = self.index.create_query()

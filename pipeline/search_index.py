@@ -1,8 +1,8 @@
-"""Build the prebuilt Lunr index (lunr.py) that lunr.js loads in the page, plus its result cards."""
+"""Build the prebuilt Lunr index (lunr.py's, byte for byte) that lunr.js loads in the page, plus its
+result cards."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
@@ -10,9 +10,10 @@ from lunr.builder import Builder
 from lunr.pipeline import Pipeline
 from lunr.stop_word_filter import stop_word_filter
 
-from .fast_index import FieldCounts, build_serialized, document_counts
+from .fast_index import FieldCounts, document_counts, serialize, term_index
 from .model import Item, Paper, Program
 from .output_cache import OutputCache
+from .search_shards import shard_files
 from .stemmer import lunr_stemmer
 from .tokens import FOLD_LABEL, fold_accents, words
 
@@ -27,12 +28,6 @@ FIELD_ALIASES: dict[str, str] = {
     "abstract": "text", "bio": "text", "text": "text",
 }  # fmt: skip
 SNIPPET_CHARS = 240
-DATA_PREFIX = "self.pipelineSearchData="
-QUICK_PREFIX = "self.pipelineQuickData="
-FORMAT_VERSION = 1
-# Below this the full index loads in well under a frame budget and no quick index is written.
-QUICK_MIN_BYTES = 512 * 1024
-QUICK_FIELDS = ("title", "names")
 
 
 def register_pipeline_functions() -> None:
@@ -71,10 +66,12 @@ def build_index(
     (`build_index_reference`) in a fraction of the time. `counts`, when given, holds what
     fast_index.document_counts makes of each doc's fields.
     """
-    refs = [to_ref(position) for position in range(len(docs))]
-    serialized = build_serialized(refs, FIELDS, [doc.fields for doc in docs], counts)
-    serialized["invertedIndex"].sort(key=_js_order)
-    return serialized
+    index = term_index(FIELDS, [doc.fields for doc in docs], counts)
+    return serialize(index, refs(index.document_count))
+
+
+def refs(count: int) -> list[str]:
+    return [to_ref(position) for position in range(count)]
 
 
 def _js_order(entry: list[Any]) -> bytes:
@@ -101,61 +98,21 @@ def build_index_reference(docs: list[SearchDoc]) -> dict[str, Any]:
 
 
 def outputs(program: Program) -> dict[str, bytes]:
-    """search/index.js (the full index, as before) and search/quick.js, which the page loads first.
-
-    quick.js says how big the full index is, and for a large site carries a small index of
-    titles and names that answers the first keystrokes while the full index loads.
-    """
+    """search/: the manifest, the term ranges and the cards the page loads as a query needs them
+    (search_shards)."""
     # Each item's docs and index counts depend on the item alone: a rebuild keeps them for
     # unchanged items and recomputes only the weights, which depend on every document.
     cache = OutputCache("search")
-    docs: list[SearchDoc] = []
+    cards: list[dict[str, Any]] = []
     counts: list[dict[str, FieldCounts]] = []
     for item in program.items:
-        for doc_id, kind, card, doc_counts in cache.get(_item_entry, item):
-            # The word lists are not kept: with the counts given, nothing reads them.
-            docs.append(SearchDoc(doc_id, kind, {}, card))
+        for _doc_id, _kind, card, doc_counts in cache.get(_item_entry, item):
+            cards.append(card)
             counts.append(doc_counts)
     cache.save()
-    full = _script(
-        DATA_PREFIX,
-        {
-            "version": FORMAT_VERSION,
-            "index": build_index(docs, counts),
-            "docs": [d.card for d in docs],
-            "fieldAliases": FIELD_ALIASES,
-        },
-    )
-    quick: dict[str, Any] = {"version": FORMAT_VERSION, "fullBytes": len(full), "index": None}
-    if len(full) >= QUICK_MIN_BYTES:
-        quick["index"] = build_quick_index(docs, counts)
-        quick["docs"] = [_quick_card(d.card) for d in docs]
-        quick["fieldAliases"] = FIELD_ALIASES
-    return {"search/index.js": full, "search/quick.js": _script(QUICK_PREFIX, quick)}
-
-
-def build_quick_index(
-    docs: list[SearchDoc], counts: list[dict[str, FieldCounts]] | None = None
-) -> dict[str, Any]:
-    """A lunr index of titles and names only: a tenth of the full index, same refs and rules."""
-    refs = [to_ref(position) for position in range(len(docs))]
-    fields = [{name: doc.fields.get(name, []) for name in QUICK_FIELDS} for doc in docs]
-    quick = {name: FIELDS[name] for name in QUICK_FIELDS}
-    serialized = build_serialized(refs, quick, fields, counts)
-    serialized["invertedIndex"].sort(key=_js_order)
-    return serialized
-
-
-def _quick_card(card: dict[str, Any]) -> dict[str, Any]:
-    # The snippet is most of a card's bytes; quick results show it once the full index is in.
-    return {key: value for key, value in card.items() if key != "snippet"}
-
-
-def _script(prefix: str, data: dict[str, Any]) -> bytes:
-    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
-    # Kept inside a script (not fetched) so the page also searches when opened from file://.
-    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
-    return f"{prefix}{text};\n".encode()
+    index = term_index(FIELDS, [{} for _ in cards], counts)
+    editions = [edition.id for edition in program.editions]
+    return shard_files(index, cards, FIELD_ALIASES, editions)
 
 
 def to_ref(position: int) -> str:

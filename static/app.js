@@ -4,9 +4,10 @@
 
   var doc = document;
   doc.documentElement.classList.add("js");
-  var MAX_SHOWN = 200;
-  // A full index this large takes more than a frame to parse: it goes to a worker when it can.
-  var WORKER_MIN_BYTES = 1024 * 1024;
+  // Results come a page at a time: each card shown may cost a file of cards to fetch, so the
+  // first page is short and arrives soon; "Show more" brings longer ones.
+  var FIRST_PAGE = 10;
+  var MORE_PAGE = 30;
 
   var form = doc.getElementById("search-form");
   var input = doc.getElementById("q");
@@ -20,12 +21,11 @@
     day: doc.getElementById("filter-day")
   };
   var defaultStatus = status.textContent;
-  // `engine` answers on this thread (the quick index, or a small full index); `worker` holds a
-  // large full index off the main thread. `full` is true once full-text results are available.
+  // `engine` searches the site's index, loading the term ranges and cards each query needs.
   var engine = null;
-  var worker = null;
-  var full = false;
   var asked = 0;
+  var shown = 0;
+  var more = doc.getElementById("more-results");
   var lastSearch = location.search;
   var editionNames = {};
   Array.prototype.forEach.call(filters.edition.options, function (o) { editionNames[o.value] = o.textContent; });
@@ -143,45 +143,65 @@
     return parts.length ? " in " + parts.join(", ") : "";
   }
 
+  function chosenFilters() {
+    var chosen = {};
+    Object.keys(filters).forEach(function (name) { chosen[name] = filters[name].value; });
+    return chosen;
+  }
+
   function update() {
     writeUrl();
     var text = input.value;
     var filtering = Object.keys(filters).some(function (n) { return filters[n].value; });
+    answered(false);
     if (!text.trim() && !filtering) {
+      ++asked;
+      answered(true);
       doc.body.classList.remove("searching");
       results.hidden = true;
       setStatus(defaultStatus);
       return;
     }
-    if (!engine && !(worker && full)) { setStatus("Loading search…"); return; }
-    var chosen = {};
-    Object.keys(filters).forEach(function (name) { chosen[name] = filters[name].value; });
+    if (!engine) { setStatus("Loading search…"); return; }
     var id = ++asked;
-    if (worker && full) {
-      worker.postMessage({ type: "find", id: id, text: text, filters: chosen, limit: MAX_SHOWN });
-      return;
-    }
-    show(id, text, engine.find(text, chosen, MAX_SHOWN));
+    engine.find(text, chosenFilters(), FIRST_PAGE, 0).then(function (found) {
+      show(id, text, found, false);
+    }, failed);
+  }
+
+  function showMore() {
+    var id = asked, text = input.value;
+    engine.find(text, chosenFilters(), MORE_PAGE, shown).then(function (found) {
+      show(id, text, found, true);
+    }, failed);
+  }
+
+  /* Whether what is shown answers the latest query and filters (tests and tools wait on it). */
+  function answered(yes) {
+    doc.documentElement.setAttribute("data-answered", yes ? "true" : "false");
   }
 
   /* Render one answer, unless a newer question was asked meanwhile. */
-  function show(id, text, found) {
+  function show(id, text, found, appending) {
     if (id !== asked) return;
+    answered(true);
     var fragment = doc.createDocumentFragment();
     found.hits.forEach(function (h) { fragment.appendChild(renderCard(h.card, h.terms)); });
-    list.replaceChildren(fragment);
+    if (appending) list.appendChild(fragment);
+    else list.replaceChildren(fragment);
+    shown = (appending ? shown : 0) + found.hits.length;
     var what = text.trim() ? " for ‘" + text.trim() + "’" : "";
-    var partial = full ? "" : " in titles and names (full text loading…)";
     var total = found.total;
     if (!total) {
       var empty = el("li", "results-empty", "No results" + what + describeFilters() + ". Try fewer words, another spelling, or clear the filters.");
       list.appendChild(empty);
-      setStatus("No results" + what + describeFilters() + partial);
+      setStatus("No results" + what + describeFilters());
     } else {
       var count = total + (total === 1 ? " result" : " results");
-      var shown = total > MAX_SHOWN ? " (showing the first " + MAX_SHOWN + ")" : "";
-      setStatus(count + what + describeFilters() + shown + partial);
+      var part = total > shown ? " (showing the first " + shown + ")" : "";
+      setStatus(count + what + describeFilters() + part);
     }
+    more.hidden = shown >= total;
     results.hidden = false;
     doc.body.classList.add("searching");
   }
@@ -196,6 +216,7 @@
   }
 
   form.addEventListener("submit", function (event) { event.preventDefault(); update(); });
+  more.addEventListener("click", showMore);
   input.addEventListener("input", update);
   Object.keys(filters).forEach(function (name) { filters[name].addEventListener("change", update); });
   localTime.addEventListener("change", function () { applyTimeZone(); update(); });
@@ -226,75 +247,26 @@
     update();
   });
 
-  /* URL of a sibling script of ours, with the same ?v= version as the tag that loaded it. */
-  function scriptUrl(tagged, name) {
-    var tag = doc.querySelector('script[src*="' + tagged + '"]');
-    return tag ? tag.src.replace(/[^/?]+(\?|$)/, name + "$1") : null;
-  }
-
   function failed(error) {
     setStatus("Search is unavailable: " + (error && error.message || error));
     doc.documentElement.setAttribute("data-search", "failed");
-  }
-
-  function fullReady(mainThreadEngine) {
-    if (mainThreadEngine) engine = mainThreadEngine;
-    full = true;
-    doc.documentElement.setAttribute("data-search", "ready");
-    update();
-  }
-
-  function loadOnPage(src) {
-    if (window.pipelineSearchData) { fullReady(window.PipelineSearch.create(window.pipelineSearchData)); return; }
-    var script = doc.createElement("script");
-    script.src = src;
-    script.onload = function () {
-      try { fullReady(window.PipelineSearch.create(window.pipelineSearchData)); } catch (e) { failed(e); }
-    };
-    script.onerror = function () { failed(new Error("the index did not load")); };
-    doc.head.appendChild(script);
-  }
-
-  /* A worker keeps a large index's parsing and queries off this thread. Browsers refuse
-     workers on file:// pages, so there (and on any failure to start one) it loads here. */
-  function loadInWorker(indexSrc) {
-    var scripts = [scriptUrl("assets/lunr.js", "lunr.js"), scriptUrl("assets/search.js", "search.js"), indexSrc];
-    try {
-      worker = new Worker(scriptUrl("assets/app.js", "search-worker.js"));
-    } catch (e) {
-      worker = null;
-      loadOnPage(indexSrc);
-      return;
-    }
-    worker.onmessage = function (event) {
-      var message = event.data;
-      if (message.type === "ready") fullReady(null);
-      else if (message.type === "result") show(message.id, input.value, message.result);
-      else if (message.type === "error" && !full) { worker.terminate(); worker = null; loadOnPage(indexSrc); }
-    };
-    worker.postMessage({ type: "init", scripts: scripts });
   }
 
   readUrl();
   applyTimeZone();
   // This script runs before the schedule below it is parsed; its times follow once it is.
   if (doc.readyState === "loading") doc.addEventListener("DOMContentLoaded", applyTimeZone);
-  var quick = window.pipelineQuickData;
-  var indexSrc = scriptUrl("search/quick.js", "index.js");
+  // The manifest script tag (before this one) left the term list and the filter table here.
+  var parts = window.pipelineSearchParts || {};
+  var tag = doc.querySelector('script[src*="search/manifest.js"]');
   try {
-    if (quick && quick.index) {
-      engine = window.PipelineSearch.create(quick);
-      doc.documentElement.setAttribute("data-search", "partial");
-      update();
-    }
+    if (!parts.manifest || !tag) throw new Error("the search manifest did not load");
+    var base = tag.src.replace(/search\/manifest\.js.*$/, "");
+    var version = (/[?&]v=([^&]*)/.exec(tag.src) || [])[1] || "";
+    engine = window.PipelineSearch.site(parts.manifest, window.PipelineSearch.scriptLoader(doc, base, version));
+    doc.documentElement.setAttribute("data-search", "ready");
+    update();
   } catch (error) {
-    engine = null;
-  }
-  var large = quick && quick.fullBytes >= WORKER_MIN_BYTES;
-  if (large && location.protocol !== "file:" && window.Worker) {
-    loadInWorker(indexSrc);
-  } else {
-    // Let the page paint (and the quick index answer) before the full index blocks this thread.
-    setTimeout(function () { loadOnPage(indexSrc); }, 0);
+    failed(error);
   }
 })();

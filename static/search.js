@@ -89,12 +89,11 @@
     return Math.floor(score * 1e6 + 0.5) / 1e6;
   }
 
-  function Engine(data) {
-    this.index = root.lunr.Index.load(data.index);
-    this.docs = data.docs;
-    this.fieldAliases = data.fieldAliases || {};
-    this.fields = new Set(data.index.fields);
-    this.termCache = new Map();
+  /* One lunr index and the rules above: ranked [{ref, score, terms}] for typed text. */
+  function Engine(index, fieldAliases) {
+    this.index = index;
+    this.fieldAliases = fieldAliases || {};
+    this.fields = new Set(index.fields);
   }
 
   Engine.prototype.run = function (queryWords) {
@@ -103,11 +102,9 @@
     });
   };
 
-  /* Ranked hits for typed text: [{id, score, card, terms}]; never throws on any input. */
+  /* Every word must match; never throws on any input. Refs are document positions. */
   Engine.prototype.search = function (text) {
     var self = this;
-    // The quick index has titles and names only: a word limited to another field waits for the
-    // full index (lunr.js would throw on a field it does not hold).
     var queryWords = parseQuery(text, this.fieldAliases).filter(function (w) {
       return !w.field || self.fields.has(w.field);
     });
@@ -119,54 +116,271 @@
         results = results.filter(function (r) { return allowed.has(r.ref); });
       });
     }
-    results.sort(function (a, b) {
-      return rounded(b.score) - rounded(a.score) || parseInt(a.ref, 36) - parseInt(b.ref, 36);
+    results = results.map(function (r) {
+      return { ref: refNumber(r.ref), score: rounded(r.score), terms: Object.keys(r.matchData.metadata) };
     });
-    return results.map(function (r) {
-      return {
-        id: self.docs[parseInt(r.ref, 36)].id,
-        score: rounded(r.score),
-        card: self.docs[parseInt(r.ref, 36)],
-        terms: Object.keys(r.matchData.metadata)
-      };
+    results.sort(function (a, b) { return b.score - a.score || a.ref - b.ref; });
+    return results;
+  };
+
+  function refNumber(ref) {
+    return /^[0-9]+$/.test(ref) ? parseInt(ref, 10) : parseInt(ref, 36);
+  }
+
+  /* A whole serialized index in memory ({index, docs, fieldAliases}; refs in base 36). */
+  function Complete(data) {
+    this.engine = new Engine(root.lunr.Index.load(data.index), data.fieldAliases);
+    this.docs = data.docs;
+    this.termCache = new Map();
+  }
+
+  Complete.prototype.search = function (text) {
+    var docs = this.docs;
+    return this.engine.search(text).map(function (h) {
+      return { id: docs[h.ref].id, score: h.score, card: docs[h.ref], terms: h.terms };
+    });
+  };
+
+  /* ---- A built site's search, loading only the term ranges and cards a query needs ----
+     (pipeline/search_shards.py writes them; a lunr score only involves the query's own terms,
+     so an index of the ranges holding every term the query expands to ranks exactly like the
+     whole index.) `load(key)` returns a promise of the data in search/<key>.js. */
+  function Site(manifest, load) {
+    this.manifest = manifest;
+    this.load = load;
+    this.pipeline = root.lunr.Pipeline.load(manifest.lunr.pipeline);
+    this.terms = [];
+    this.rangeOf = new Map();
+    this.byLength = new Map();
+    var self = this;
+    manifest.ranges.forEach(function (range, number) {
+      range.forEach(function (term) {
+        self.terms.push(term);
+        self.rangeOf.set(term, number);
+        var bucket = self.byLength.get(term.length);
+        if (!bucket) self.byLength.set(term.length, bucket = []);
+        bucket.push(term);
+      });
+    });
+    this.loaded = new Map();
+    this.cards = new Map();
+    this.engines = new Map();
+    this.termCache = new Map();
+  }
+
+  /* One edit (insert, delete, substitute, swap two neighbours) apart, in UTF-16 units: every
+     term an editDistance 1 clause can expand to passes (lunr.js matches a few less), so the
+     ranges it picks hold all of them and lunr.js itself makes the final choice. */
+  function withinOneEdit(a, b) {
+    var la = a.length, lb = b.length;
+    if (Math.abs(la - lb) > 1) return false;
+    var i = 0;
+    while (i < la && i < lb && a[i] === b[i]) i++;
+    if (i === la && i === lb) return true;
+    if (la === lb) {
+      if (a.slice(i + 1) === b.slice(i + 1)) return true;
+      return i + 1 < la && a[i] === b[i + 1] && a[i + 1] === b[i] && a.slice(i + 2) === b.slice(i + 2);
+    }
+    return la < lb ? a.slice(i) === b.slice(i + 1) : a.slice(i + 1) === b.slice(i);
+  }
+
+  /* The term ranges holding every term a query's clauses can expand to. */
+  Site.prototype.rangesFor = function (queryWords) {
+    var self = this, needed = new Set();
+    function add(term) {
+      var number = self.rangeOf.get(term);
+      if (number !== undefined) needed.add(number);
+    }
+    queryWords.forEach(function (w) {
+      var folded = fold(w.word);
+      var stemmed = self.pipeline.runString(w.word);
+      stemmed.forEach(add);
+      if (Array.from(folded).length >= FUZZY_MIN_LENGTH) {
+        stemmed.forEach(function (term) {
+          for (var length = term.length - 1; length <= term.length + 1; length++) {
+            (self.byLength.get(length) || []).forEach(function (other) {
+              if (withinOneEdit(term, other)) add(other);
+            });
+          }
+        });
+      }
+      if (w.prefix) {
+        // Terms are in JavaScript string order: those starting with the prefix are adjacent.
+        var low = 0, high = self.terms.length;
+        while (low < high) {
+          var mid = (low + high) >> 1;
+          if (self.terms[mid] < folded) low = mid + 1; else high = mid;
+        }
+        for (var i = low; i < self.terms.length && self.terms[i].startsWith(folded); i++) add(self.terms[i]);
+      }
+    });
+    return Array.from(needed).sort(function (a, b) { return a - b; });
+  };
+
+  /* A lunr index of just these term ranges, built with lunr.Index.load. */
+  Site.prototype.engineFor = function (numbers) {
+    var key = numbers.join(",");
+    var engine = this.engines.get(key);
+    if (engine) return engine;
+    var fields = this.manifest.lunr.fields;
+    var inverted = [], vectors = new Map();
+    var empty = {};
+    var self = this;
+    numbers.forEach(function (number) {
+      self.loaded.get(number).forEach(function (row) {
+        var entry = { _index: row[1] };
+        fields.forEach(function (field, f) {
+          var deltas = row[2 + 2 * f], weights = row[3 + 2 * f], postings = {}, position = 0;
+          for (var k = 0; k < deltas.length; k++) {
+            position += deltas[k];
+            postings[position] = empty;
+            var fieldRef = field + "/" + position;
+            var pairs = vectors.get(fieldRef);
+            if (!pairs) vectors.set(fieldRef, pairs = []);
+            pairs.push([row[1], weights[k]]);
+          }
+          entry[field] = postings;
+        });
+        inverted.push([row[0], entry]);
+      });
+    });
+    var fieldVectors = [];
+    vectors.forEach(function (pairs, fieldRef) {
+      pairs.sort(function (a, b) { return a[0] - b[0]; });
+      var flat = [];
+      pairs.forEach(function (p) { flat.push(p[0], p[1]); });
+      fieldVectors.push([fieldRef, flat]);
+    });
+    var index = root.lunr.Index.load({
+      version: this.manifest.lunr.version,
+      fields: fields,
+      fieldVectors: fieldVectors,
+      invertedIndex: inverted,
+      pipeline: this.manifest.lunr.pipeline
+    });
+    engine = new Engine(index, this.manifest.fieldAliases);
+    if (this.engines.size >= 16) this.engines.delete(this.engines.keys().next().value);
+    this.engines.set(key, engine);
+    return engine;
+  };
+
+  Site.prototype.loadRanges = function (numbers) {
+    var self = this;
+    return Promise.all(numbers.map(function (number) {
+      if (self.loaded.has(number)) return null;
+      return self.load("terms/" + number).then(function (rows) { self.loaded.set(number, rows); });
+    }));
+  };
+
+  Site.prototype.loadCards = function (refs) {
+    var self = this, per = this.manifest.cardsPerFile, files = new Set();
+    refs.forEach(function (ref) {
+      var number = Math.floor(ref / per);
+      if (!self.cards.has(number)) files.add(number);
+    });
+    return Promise.all(Array.from(files).map(function (number) {
+      return self.load("cards/" + number).then(function (cards) { self.cards.set(number, cards); });
+    }));
+  };
+
+  Site.prototype.card = function (ref) {
+    var per = this.manifest.cardsPerFile;
+    return this.cards.get(Math.floor(ref / per))[ref % per];
+  };
+
+  /* Ranked hits for typed text, cards not included: a promise of [{ref, score, terms}]. */
+  Site.prototype.search = function (text) {
+    var self = this;
+    var queryWords = parseQuery(text, this.manifest.fieldAliases);
+    if (!queryWords.length) return Promise.resolve([]);
+    var numbers = this.rangesFor(queryWords);
+    return this.loadRanges(numbers).then(function () { return self.engineFor(numbers).search(text); });
+  };
+
+  Site.prototype.allows = function (ref, filters) {
+    var m = this.manifest, row = 4 * ref;
+    if (filters.edition && m.editions[m.table[row + 1]] !== filters.edition) return false;
+    if (filters.type && m.types[m.table[row + 2]] !== filters.type) return false;
+    if (filters.day && m.days[m.table[row + 3]] !== filters.day) return false;
+    return true;
+  };
+
+  /* What the page shows: a promise of {total, hits} with at most `limit` hits from `offset`,
+     after the filters ({edition, type, day}); with no words, every item the filters allow, in
+     schedule order. */
+  Site.prototype.find = function (text, filters, limit, offset) {
+    var self = this, m = this.manifest;
+    offset = offset || 0;
+    var ranked;
+    if (String(text).trim()) {
+      ranked = this.search(text);
+    } else {
+      var all = [];
+      for (var ref = 0; ref < m.documents; ref++) if (m.table[4 * ref] === 1) all.push({ ref: ref, terms: null });
+      ranked = Promise.resolve(all);
+    }
+    return ranked.then(function (hits) {
+      hits = hits.filter(function (h) { return self.allows(h.ref, filters); });
+      var shown = hits.slice(offset, offset + limit);
+      return self.loadCards(shown.map(function (h) { return h.ref; })).then(function () {
+        return {
+          total: hits.length,
+          hits: shown.map(function (h) {
+            var card = self.card(h.ref);
+            return { id: card.id, score: h.score, card: card, terms: h.terms };
+          })
+        };
+      });
     });
   };
 
   /* The index terms a displayed word stands for, to decide what to highlight. */
-  Engine.prototype.termsOf = function (word) {
+  Site.prototype.termsOf = Complete.prototype.termsOf = function (word) {
     var key = word.toLowerCase();
     var terms = this.termCache.get(key);
     if (!terms) {
-      terms = this.index.pipeline.runString(key);
+      terms = (this.pipeline || this.engine.index.pipeline).runString(key);
       this.termCache.set(key, terms);
     }
     return terms;
   };
 
-  function matchesFilters(card, filters) {
-    if (filters.edition && card.edition !== filters.edition) return false;
-    if (filters.type && card.type !== filters.type) return false;
-    if (filters.day && card.start.slice(0, 10) !== filters.day) return false;
-    return true;
+  /* Loads search/<key>.js files as scripts (they also load from file://), each keyed by its
+     own path in a shared global; `base` is the site's folder URL, `version` its ?v= tag. */
+  function scriptLoader(doc, base, version) {
+    var pending = new Map();
+    return function (key) {
+      if (pending.has(key)) return pending.get(key);
+      var promise = new Promise(function (resolve, reject) {
+        var script = doc.createElement("script");
+        script.src = base + "search/" + key + ".js" + (version ? "?v=" + version : "");
+        // The files are UTF-8; a host page in another encoding would garble names without this.
+        script.charset = "utf-8";
+        script.onload = function () {
+          var parts = root.pipelineSearchParts || {};
+          var data = parts[key];
+          delete parts[key];
+          script.remove();
+          if (data === undefined) reject(new Error(script.src + " held no search data"));
+          else resolve(data);
+        };
+        script.onerror = function () {
+          pending.delete(key);
+          script.remove();
+          reject(new Error(script.src + " did not load"));
+        };
+        doc.head.appendChild(script);
+      });
+      pending.set(key, promise);
+      return promise;
+    };
   }
 
-  /* What the page shows: {total, hits} with at most `limit` hits, after the filters
-     ({edition, type, day}); with no words, every item the filters allow, in schedule order.
-     Runs wherever the index lives (the page or a worker), so both show the same. */
-  Engine.prototype.find = function (text, filters, limit) {
-    var hits;
-    if (String(text).trim()) {
-      hits = this.search(text);
-    } else {
-      hits = this.docs.filter(function (c) { return c.kind === "item"; })
-        .map(function (c) { return { id: c.id, card: c, terms: null }; });
-    }
-    hits = hits.filter(function (h) { return matchesFilters(h.card, filters); });
-    return { total: hits.length, hits: hits.slice(0, limit) };
-  };
-
   root.PipelineSearch = {
-    create: function (data) { return new Engine(data); },
+    create: function (data) { return new Complete(data); },
+    site: function (manifest, load) { return new Site(manifest, load); },
+    scriptLoader: scriptLoader,
+    withinOneEdit: withinOneEdit,
     words: words,
     fold: fold,
     parseQuery: parseQuery,

@@ -50,10 +50,10 @@
     ".label { position: absolute; width: 1px; height: 1px; overflow: hidden; clip-path: inset(50%); white-space: nowrap; }"
   ].join("\n");
 
-  /* ---- Loading: once per site, one index.js at a time (it sets a global we must read) ---- */
+  /* ---- Loading: once per site; lunr.js and search.js once per page ---- */
 
   var loads = {};
-  var queue = Promise.resolve();
+  var shared = null;
 
   function injectScript(url) {
     return new Promise(function (resolve, reject) {
@@ -68,57 +68,30 @@
     });
   }
 
-  /* Run one data script and return the global it sets, giving the host back its own value. */
-  function loadData(url, name) {
-    var previous = window[name];
-    window[name] = undefined;
-    return injectScript(url).then(function () {
-      var data = window[name];
-      window[name] = previous;
-      return data;
-    }, function (error) {
-      window[name] = previous;
-      throw error;
-    });
-  }
-
   function needEngine() {
     if (!window.PipelineSearch) throw new Error("search engine did not load (is AMD define() on this page?)");
   }
 
-  /* {quick, full}: promises of engines. A large site's build writes a small index of titles and
-     names (search/quick.js) that answers the first keystrokes while the full one loads; `quick`
-     gives null when there is none. */
+  /* A promise of the site's search (static/search.js): it loads the term ranges and cards each
+     query needs from the site, as the schedule page does. */
   function loadEngine(base) {
     if (loads[base]) return loads[base];
-    var ready = queue.then(function () {
-      var steps = Promise.resolve();
-      // lunr.js and search.js define globals; a page that already has them (or a second
-      // widget) reuses them.
-      if (!window.lunr) steps = steps.then(function () { return injectScript(base + "assets/lunr.js"); });
-      return steps.then(function () {
+    // lunr.js and search.js define globals; a page that already has them (or a second
+    // widget) reuses them.
+    if (!shared) {
+      shared = Promise.resolve().then(function () {
+        if (!window.lunr) return injectScript(base + "assets/lunr.js");
+      }).then(function () {
         if (!window.PipelineSearch) return injectScript(base + "assets/search.js");
       });
-    });
-    var quick = ready.then(function () {
-      // A site built before quick.js existed has none: that is not an error.
-      return loadData(base + "search/quick.js", "pipelineQuickData").catch(function () { return null; });
-    }).then(function (data) {
+    }
+    loads[base] = shared.then(function () {
       needEngine();
-      return data && data.index ? window.PipelineSearch.create(data) : null;
+      var load = window.PipelineSearch.scriptLoader(document, base, "");
+      return load("manifest").then(function (manifest) {
+        return window.PipelineSearch.site(manifest, load);
+      });
     });
-    var full = ready.then(function () {
-      return quick.catch(function () { /* reported below, from the full index */ });
-    }).then(function () {
-      return loadData(base + "search/index.js", "pipelineSearchData");
-    }).then(function (data) {
-      if (!data) throw new Error(base + "search/index.js defined no search data");
-      needEngine();
-      return window.PipelineSearch.create(data);
-    });
-    // The next site's data scripts wait for this one's, loaded or failed: they share globals.
-    queue = full.then(function () {}, function () {});
-    loads[base] = { quick: quick, full: full };
     return loads[base];
   }
 
@@ -171,6 +144,7 @@
       super();
       var uid = "ts" + (++counter);
       this._engine = null;
+      this._asked = 0;
       this._hits = [];
       this._active = -1;
       var shadow = this.attachShadow({ mode: "open" });
@@ -257,14 +231,9 @@
     _load() {
       if (this._loading) return this._loading;
       var self = this;
-      var engines = loadEngine(this.base);
       this.setAttribute("data-state", "loading");
-      engines.quick.then(function (engine) {
-        if (engine && !self._full) { self._engine = engine; self._update(); }
-      }, function () { /* the full index reports the failure */ });
-      this._loading = engines.full.then(function (engine) {
+      this._loading = loadEngine(this.base).then(function (engine) {
         self._engine = engine;
-        self._full = true;
         self.setAttribute("data-state", "ready");
         self._update();
       }, function (error) {
@@ -276,14 +245,19 @@
 
     _update() {
       var text = this._input.value;
-      if (!text.trim()) { this._show([]); this._status.textContent = ""; return; }
+      if (!text.trim()) { ++this._asked; this._show([]); this._status.textContent = ""; return; }
       if (!this._engine) { this._status.textContent = "Loading search\u2026"; return; }
-      var hits = this._engine.search(text);
-      this._show(hits.slice(0, this.limit));
-      var n = hits.length;
-      this._status.textContent = n === 0
-        ? "No results for \u2018" + text.trim() + "\u2019"
-        : n + (n === 1 ? " result" : " results") + (n > this.limit ? ", showing the first " + this.limit : "");
+      var self = this, asked = ++this._asked;
+      this._engine.find(text, {}, this.limit, 0).then(function (found) {
+        if (asked !== self._asked) return;
+        self._show(found.hits);
+        var n = found.total;
+        self._status.textContent = n === 0
+          ? "No results for \u2018" + text.trim() + "\u2019"
+          : n + (n === 1 ? " result" : " results") + (n > self.limit ? ", showing the first " + self.limit : "");
+      }, function (error) {
+        if (asked === self._asked) self._status.textContent = "Search is unavailable: " + error.message;
+      });
     }
 
     _show(hits) {

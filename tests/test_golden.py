@@ -98,4 +98,4 @@ def test_building_the_sample_twice_gives_identical_trees(tmp_path: Path) -> None
         build_in_subprocess(tmp_path / name, REPO / "content", PYTHONHASHSEED="random")
     first, second = tree(tmp_path / "first"), tree(tmp_path / "second")
     assert first == second
-    assert "index.html" in first and "search/index.js" in first
+    assert "index.html" in first and "search/manifest.js" in first

@@ -16,7 +16,7 @@ from .search_queries import CORPUS_QUERIES, FIXTURE_QUERIES
 from .test_search import FIXTURE
 
 pytestmark = pytest.mark.browser
-SHOWN = 200  # the page lists at most this many results
+SHOWN = 10  # the page's first page of results
 
 
 @pytest.fixture(scope="module")
@@ -40,6 +40,8 @@ def open_site(page: Page, url: str) -> None:
 
 
 def shown_ids(page: Page) -> list[str]:
+    # Searching loads files, so results come after the keystroke: wait for the latest answer.
+    expect(page.locator("html")).to_have_attribute("data-answered", "true")
     return page.eval_on_selector_all("#result-list li.result", "els => els.map(e => e.dataset.id)")
 
 

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from lunr.stop_word_filter import WORDS
 from pipeline.search_index import build_index, search_docs
 from pipeline.tokens import fold, words
 
-from .conftest import REPO
+from .conftest import CORPUS, REPO
 from .search_queries import CORPUS_QUERIES, FIXTURE_QUERIES
 from .test_search import FIXTURE
 
@@ -104,3 +105,118 @@ def test_index_saved_in_python_order_would_not_load_in_lunr_js() -> None:
     assert run_node(load, index) == "loaded"
     index["invertedIndex"].sort(key=lambda entry: entry[0])
     assert "Out of order" in run_node(load, index)
+
+
+# Runs static/search.js's Site over a built site's search/ files, each loaded when a query
+# needs it, and prints every query's complete ranking and the files it loaded.
+_SITE_SCRIPT = """
+const fs = require('fs'), path = require('path');
+const folder = input.folder;
+const loaded = [];
+function load(key) {
+  loaded.push(key);
+  const text = fs.readFileSync(path.join(folder, 'search', key + '.js'), 'utf8');
+  new Function('self', text)(globalThis);
+  const data = globalThis.pipelineSearchParts[key];
+  delete globalThis.pipelineSearchParts[key];
+  return Promise.resolve(data);
+}
+(async () => {
+  const site = PipelineSearch.site(await load('manifest'), load);
+  const out = [];
+  for (const q of input.queries) {
+    loaded.length = 0;
+    const found = await site.find(q, {}, 1e9, 0);
+    out.push({ids: found.hits.map(h => h.id), scores: found.hits.map(h => h.score),
+               total: found.total, files: loaded.slice()});
+  }
+  console.log(JSON.stringify(out));
+})();
+"""
+
+
+def _site_rankings(site: Path, queries: list[str]) -> list[dict[str, Any]]:
+    result: list[dict[str, Any]] = run_node(_SITE_SCRIPT, {"folder": str(site), "queries": queries})
+    return result
+
+
+def _python_rankings(site: Path, queries: list[str]) -> list[list[str]]:
+    from pipeline.search import SearchIndex
+
+    index = SearchIndex.from_site(site)
+    return [[hit.id for hit in index.search(q)] for q in queries]
+
+
+def test_loading_ranges_on_demand_ranks_like_the_whole_index(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The page loads only the term ranges a query expands to; every ranking must still be the
+    whole index's, typos and prefixes included, on the corpus cut into many small ranges."""
+    from pipeline import search_shards
+    from pipeline.build import BuildOptions, build
+
+    if not CORPUS.is_dir():
+        pytest.skip(f"{CORPUS} is absent")
+    monkeypatch.setattr(search_shards, "RANGE_BYTES", 2_000)
+    out = tmp_path / "dist"
+    config = REPO / "examples" / "emc2.toml"
+    build(BuildOptions(content_dir=CORPUS, out_dir=out, config_path=config, keep_going=True))
+    queries = [*CORPUS_QUERIES, "sparsty", "quantizaton", "pruing", "efficent", "qu", "spars"]
+    got = _site_rankings(out, queries)
+    expected = _python_rankings(out, queries)
+    ranges = len(list((out / "search" / "terms").iterdir()))
+    assert ranges > 50
+    for query, row, ids in zip(queries, got, expected, strict=True):
+        assert row["ids"] == ids, query
+        assert row["total"] == len(ids)
+        # A query loads a few ranges, never the whole index.
+        assert len([f for f in row["files"] if f.startswith("terms/")]) < ranges / 3, query
+    assert any(row["ids"] for row in got)
+
+
+def test_ranges_on_demand_on_the_lunr_difference_fixture(tmp_path: Path) -> None:
+    from pipeline.build import BuildOptions, build
+
+    out = tmp_path / "dist"
+    build(BuildOptions(content_dir=FIXTURE / "content", out_dir=out))
+    got = _site_rankings(out, FIXTURE_QUERIES)
+    expected = _python_rankings(out, FIXTURE_QUERIES)
+    assert [row["ids"] for row in got] == expected
+
+
+def test_within_one_edit_is_lunr_js_fuzzy_matching() -> None:
+    """The candidate test that picks ranges for a typo accepts every term lunr.js's editDistance 1
+    matches (it may accept a few more: an extra range loaded, never a result lost)."""
+    words = [
+        "sparsity",
+        "sparsty",
+        "spasrity",
+        "sparsitty",
+        "parsity",
+        "xsparsity",
+        "sparsitx",
+        "sparisty",
+        "sparsit",
+        "spar",
+        "ab",
+        "ba",
+        "a",
+        "",
+        "abc",
+        "acb",
+        "bac",
+        "abcd",
+        "x",
+    ]
+    script = (
+        "const out = [];"
+        "for (const a of input) for (const b of input) {"
+        "  const set = lunr.TokenSet.fromFuzzyString(a, 1);"
+        "  const lunrSays = set.intersect(lunr.TokenSet.fromString(b)).toArray().length > 0;"
+        "  out.push([a, b, lunrSays, PipelineSearch.withinOneEdit(a, b)]);"
+        "}"
+        "console.log(JSON.stringify(out));"
+    )
+    rows = run_node(script, words)
+    assert [r for r in rows if r[2] and not r[3]] == []
+    assert sum(r[2] for r in rows) > len(words)

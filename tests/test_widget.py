@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import http.server
 import json
-import shutil
-import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -67,11 +65,11 @@ def test_widget_searches_another_origin(
     expect(box).to_be_visible()
     # Nothing but the widget script comes from the schedule's site until the box is focused.
     page.wait_for_timeout(300)
-    assert not [url for url in requests if "search/index.js" in url or "lunr.js" in url]
+    assert not [url for url in requests if "search/" in url or "lunr.js" in url]
 
     box.focus()
     page.wait_for_function("() => document.querySelector('talk-search').dataset.state === 'ready'")
-    assert f"{site_url}search/index.js" in requests
+    assert f"{site_url}search/manifest.js" in requests
     box.press_sequentially("quantiz")
     first = page.locator("talk-search li[role=option] a").first
     expect(first).to_be_visible()
@@ -164,14 +162,13 @@ def test_headers_file_allows_embedding(sample_site: Path) -> None:
         assert sum(h.startswith("Cache-Control:") for h in headers) == 1, path
 
 
-class _HeldIndexHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves a site but holds search/index.js back until `release` is set."""
+class _CountingHandler(http.server.SimpleHTTPRequestHandler):
+    """Serves a site and remembers every path asked for."""
 
-    release = threading.Event()
+    paths: ClassVar[list[str]] = []
 
     def do_GET(self) -> None:
-        if self.path.startswith("/search/index.js"):
-            self.release.wait(timeout=30)
+        self.paths.append(self.path)
         super().do_GET()
 
     def log_message(self, format: str, *args: Any) -> None:
@@ -179,21 +176,13 @@ class _HeldIndexHandler(http.server.SimpleHTTPRequestHandler):
 
 
 @pytest.mark.browser
-def test_widget_answers_from_the_quick_index_while_the_full_one_loads(
-    page: Page, serve: Callable[..., str], sample_site: Path, tmp_path: Path
+def test_widget_loads_only_the_ranges_a_query_needs(
+    page: Page, serve: Callable[..., str], corpus_site: Path, tmp_path: Path
 ) -> None:
-    """A large site's search/quick.js answers first; a site without quick.js still works."""
-    site = tmp_path / "site"
-    shutil.copytree(sample_site, site)
-    full = (site / "search/index.js").read_text(encoding="utf-8")
-    data = json.loads(full.split("=", 1)[1].rstrip().rstrip(";"))
-    # Stand-in for a large site's quick index: the full data under the quick name.
-    quick = {**data, "fullBytes": len(full)}
-    (site / "search/quick.js").write_text(
-        f"self.pipelineQuickData={json.dumps(quick)};\n", encoding="utf-8"
-    )
-    _HeldIndexHandler.release = threading.Event()
-    site_url = serve(site, _HeldIndexHandler)
+    """Like the page, the widget fetches the manifest, then the term ranges and cards each query
+    needs: never the whole index."""
+    _CountingHandler.paths = []
+    site_url = serve(corpus_site, _CountingHandler)
     host = tmp_path / "host"
     host.mkdir()
     (host / "index.html").write_text(
@@ -206,20 +195,10 @@ def test_widget_answers_from_the_quick_index_while_the_full_one_loads(
     box.focus()
     box.press_sequentially("sparsity")
     expect(page.locator("talk-search li[role=option]").first).to_be_visible()
-    assert page.locator("talk-search").get_attribute("data-state") == "loading"
-    _HeldIndexHandler.release.set()
     expect(page.locator("talk-search")).to_have_attribute("data-state", "ready")
-
-    # An older build without quick.js: the widget goes straight to the full index.
-    (site / "search/quick.js").unlink()
-    older = serve(site)
-    (host / "older.html").write_text(
-        f'<!doctype html><meta charset="utf-8"><script src="{older}assets/widget.js"></script>'
-        f'<talk-search src="{older}"></talk-search>',
-        encoding="utf-8",
-    )
-    page.goto(serve(host) + "older.html")
-    box.focus()
-    box.press_sequentially("sparsity")
-    expect(page.locator("talk-search li[role=option]").first).to_be_visible()
-    expect(page.locator("talk-search")).to_have_attribute("data-state", "ready")
+    ranges = [p for p in _CountingHandler.paths if p.startswith("/search/terms/")]
+    cards = [p for p in _CountingHandler.paths if p.startswith("/search/cards/")]
+    assert "/search/manifest.js" in _CountingHandler.paths
+    on_disk = len(list((corpus_site / "search" / "terms").iterdir()))
+    assert ranges and cards
+    assert len(set(ranges)) < on_disk or on_disk == 1

@@ -1,5 +1,5 @@
 // The lunr.js reference: build the same index in Node from the same fields, time only the build.
-// Usage: node reference_index_build.js docs.json prebuilt-index.js  ->  JSON timings on stdout.
+// Usage: node reference_index_build.js docs.json  ->  JSON timings on stdout.
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -19,17 +19,6 @@ began = process.hrtime.bigint();
 const serialized = JSON.stringify(index);
 const serializeSeconds = Number(process.hrtime.bigint() - began) / 1e9;
 
-// Loading our prebuilt index the way the page does (parse, then Index.load).
-const text = fs.readFileSync(process.argv[3], "utf8");
-began = process.hrtime.bigint();
-const data = JSON.parse(text.slice(text.indexOf("=") + 1, text.lastIndexOf(";")));
-const parseSeconds = Number(process.hrtime.bigint() - began) / 1e9;
-lunr.Pipeline.registerFunction((t) => t, "foldAccents");
-began = process.hrtime.bigint();
-lunr.Index.load(data.index);
-const loadSeconds = Number(process.hrtime.bigint() - began) / 1e9;
-
 console.log(JSON.stringify({
   build: buildSeconds, serialize: serializeSeconds, bytes: Buffer.byteLength(serialized),
-  parsePrebuilt: parseSeconds, loadPrebuilt: loadSeconds,
 }));

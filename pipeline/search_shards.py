@@ -1,0 +1,173 @@
+"""Cut the search index into files a page loads one query at a time, and put them back together.
+
+A lunr.js score is the query vector's dot product with each matching field vector, divided by
+the query vector's length: a document's weights for terms the query does not hold never count.
+So an index cut into term ranges answers exactly like the whole one, as long as the page loads
+every range that holds a term the query expands to (the word itself, its prefix completions and
+its one-typo neighbours, all found in the term list the manifest carries). The page then builds
+one small lunr index from those ranges with `lunr.Index.load`.
+
+Files, each a script so the page also searches when opened from file://:
+- search/manifest.js: fields, pipeline, field aliases, every term (grouped by range), and per
+  document what the filters need (kind, edition, type, day);
+- search/terms/<n>.js: one term range: each term's vector index and, per field, the documents
+  holding it (delta-coded positions) with the term's weight in each;
+- search/cards/<n>.js: the result cards of CARDS_PER_FILE consecutive documents.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from .errors import PipelineError
+from .fast_index import LUNR_VERSION, PIPELINE, TermIndex, TermPostings
+
+FORMAT_VERSION = 2
+# Raw JSON bytes per term range: about 10 kB once gzipped, a few milliseconds to load.
+RANGE_BYTES = 40_000
+CARDS_PER_FILE = 16
+GLOBAL = "pipelineSearchParts"
+
+
+def _script(key: str, data: Any) -> bytes:
+    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    # U+2028/2029 end a line in older JavaScript parsers; escaped they are the same string.
+    text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
+    # Keyed by the file's own path, so loads of several files at once cannot mix them up.
+    return f"(self.{GLOBAL}=self.{GLOBAL}||{{}})[{json.dumps(key)}]={text};\n".encode()
+
+
+def _deltas(positions: list[int]) -> list[int]:
+    out, last = [], 0
+    for p in positions:
+        out.append(p - last)
+        last = p
+    return out
+
+
+def _term_row(entry: TermPostings) -> list[Any]:
+    row: list[Any] = [entry.term, entry.index]
+    for positions, weights in entry.fields:
+        row += [_deltas(positions), weights]
+    return row
+
+
+def _ranges(terms: Sequence[TermPostings]) -> list[list[TermPostings]]:
+    """Consecutive runs of terms of about RANGE_BYTES each; one heavy term may stand alone."""
+    ranges: list[list[TermPostings]] = []
+    current: list[TermPostings] = []
+    size = 0
+    for entry in terms:
+        # About what the row serializes to: a short delta and a weight per posting.
+        weight = len(entry.term) + 12 + sum(9 * len(p) for p, _ in entry.fields)
+        if current and size + weight > RANGE_BYTES:
+            ranges.append(current)
+            current, size = [], 0
+        current.append(entry)
+        size += weight
+    if current or not ranges:
+        ranges.append(current)
+    return ranges
+
+
+def shard_files(
+    index: TermIndex,
+    cards: Sequence[dict[str, Any]],
+    field_aliases: dict[str, str],
+    edition_order: Sequence[str],
+) -> dict[str, bytes]:
+    """Every search file of the site, keyed by its path under dist/."""
+    files: dict[str, bytes] = {}
+    ranges = _ranges(index.terms)
+    for number, run in enumerate(ranges):
+        key = f"terms/{number}"
+        files[f"search/{key}.js"] = _script(key, [_term_row(entry) for entry in run])
+    for number, start in enumerate(range(0, max(len(cards), 1), CARDS_PER_FILE)):
+        key = f"cards/{number}"
+        files[f"search/{key}.js"] = _script(key, list(cards[start : start + CARDS_PER_FILE]))
+    files["search/manifest.js"] = _script(
+        "manifest", _manifest(index, cards, ranges, field_aliases, edition_order)
+    )
+    return files
+
+
+def _manifest(
+    index: TermIndex,
+    cards: Sequence[dict[str, Any]],
+    ranges: list[list[TermPostings]],
+    field_aliases: dict[str, str],
+    edition_order: Sequence[str],
+) -> dict[str, Any]:
+    editions = list(edition_order)
+    editions += sorted({c["edition"] for c in cards} - set(editions))
+    types = sorted({c["type"] for c in cards})
+    days = sorted({c["start"][:10] for c in cards})
+    numbers = [{v: n for n, v in enumerate(values)} for values in (editions, types, days)]
+    # Per document: 1 for an item (0 for a paper), then edition, type and day numbers; the
+    # filters run on these without loading a single card.
+    table: list[int] = []
+    for card in cards:
+        table += [
+            1 if card["kind"] == "item" else 0,
+            numbers[0][card["edition"]],
+            numbers[1][card["type"]],
+            numbers[2][card["start"][:10]],
+        ]
+    return {
+        "version": FORMAT_VERSION,
+        "lunr": {"version": LUNR_VERSION, "fields": list(index.fields), "pipeline": list(PIPELINE)},
+        "fieldAliases": field_aliases,
+        "documents": index.document_count,
+        "cardsPerFile": CARDS_PER_FILE,
+        "ranges": [[entry.term for entry in run] for run in ranges],
+        "editions": editions,
+        "types": types,
+        "days": days,
+        "table": table,
+    }
+
+
+# ---- Reading the files back: `pipeline search` and the tests use the same format the page does.
+
+
+def _load(path: Path, key: str) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise PipelineError(f"{path} not found: run `pipeline build` first") from None
+    head = f"(self.{GLOBAL}=self.{GLOBAL}||{{}})[{json.dumps(key)}]="
+    if not text.startswith(head):
+        raise PipelineError(f"{path} is not a pipeline search file")
+    return json.loads(text[len(head) :].rstrip().rstrip(";"))
+
+
+def read_shards(site: Path) -> tuple[TermIndex, list[dict[str, Any]], dict[str, Any]]:
+    """The whole index, every card and the manifest, from a built site's search/ folder."""
+    folder = site / "search"
+    manifest = _load(folder / "manifest.js", "manifest")
+    if manifest.get("version") != FORMAT_VERSION:
+        found = manifest.get("version")
+        raise PipelineError(
+            f"{folder / 'manifest.js'}: search format {found}, expected {FORMAT_VERSION}; rebuild"
+        )
+    fields = tuple(manifest["lunr"]["fields"])
+    terms: list[TermPostings] = []
+    for number in range(len(manifest["ranges"])):
+        for row in _load(folder / "terms" / f"{number}.js", f"terms/{number}"):
+            per_field = []
+            for f in range(len(fields)):
+                deltas, weights = row[2 + 2 * f], row[3 + 2 * f]
+                positions, last = [], 0
+                for d in deltas:
+                    last += d
+                    positions.append(last)
+                per_field.append((positions, weights))
+            terms.append(TermPostings(row[0], row[1], tuple(per_field)))
+    cards: list[dict[str, Any]] = []
+    per_file = manifest["cardsPerFile"]
+    for number in range(-(-manifest["documents"] // per_file)):
+        cards += _load(folder / "cards" / f"{number}.js", f"cards/{number}")
+    return TermIndex(fields, manifest["documents"], tuple(terms)), cards, manifest

@@ -1,1 +1,0 @@
-self.pipelineQuickData={"fullBytes":9100,"index":null,"version":1};
