@@ -12,7 +12,8 @@ from .model import EditionInfo, SiteConfig
 from .urls import safe_url
 
 CONFIG_NAME = "pipeline.toml"
-_SITE_KEYS = {"title", "base_url", "timezone", "description", "exclude"}
+_SITE_KEYS = {"title", "base_url", "timezone", "description", "exclude", "details"}
+DETAILS = ("auto", "inline", "day-pages")
 _EDITION_KEYS = {"name", "venue", "date", "timezone", "url"}
 
 
@@ -65,6 +66,10 @@ def parse_config(data: dict[str, Any], where: str = CONFIG_NAME) -> SiteConfig:
     if not isinstance(exclude, list) or not all(isinstance(p, str) for p in exclude):
         problems.append("[site] exclude must be a list of glob patterns")
         exclude = []
+    details = site.get("details", "auto")
+    if details not in DETAILS:
+        problems.append(f"[site] details must be one of {', '.join(map(repr, DETAILS))}")
+        details = "auto"
     config = SiteConfig(
         title=_text(site.get("title", "Schedule"), "site.title", problems),
         base_url=_checked_url(site.get("base_url", ""), "site.base_url", problems),
@@ -72,6 +77,7 @@ def parse_config(data: dict[str, Any], where: str = CONFIG_NAME) -> SiteConfig:
         description=_text(site.get("description", ""), "site.description", problems),
         editions=tuple(editions),
         exclude=tuple(exclude),
+        details=details,
     )
     if problems:
         raise ConfigError("\n".join(f"{where}: {p}" for p in problems))

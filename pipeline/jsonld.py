@@ -6,6 +6,7 @@ end the <script> element, so the values here are plain data.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from .model import EditionInfo, Item, Person, Program, SiteConfig
@@ -20,9 +21,16 @@ DESCRIPTION_CHARS = 300
 
 def events(program: Program) -> list[dict[str, Any]]:
     return [
-        event(program.site, edition.info, item)
+        record
         for edition in program.editions
-        for item in edition.items
+        for record in events_of(program.site, edition.info, edition.items)
+    ]
+
+
+def events_of(site: SiteConfig, info: EditionInfo, items: Iterable[Item]) -> list[dict[str, Any]]:
+    return [
+        event(site, info, item)
+        for item in items
         if item.start is not None and item.kind not in _SKIPPED_KINDS
     ]
 

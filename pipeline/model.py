@@ -128,6 +128,9 @@ class SiteConfig:
     description: str = ""
     editions: tuple[EditionInfo, ...] = ()
     exclude: tuple[str, ...] = ()
+    # Where abstracts, bios and papers are shown: "inline" in index.html, "day-pages" (one page
+    # per edition and day, index.html listing the schedule compactly), or "auto" (layout.py).
+    details: str = "auto"
     # True when no config file was found, so every edition's zone is an assumption.
     is_default: bool = False
 

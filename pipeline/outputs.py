@@ -13,10 +13,17 @@ from jinja2 import Environment
 
 from . import calendar, feeds, headers, jsonld, search_index
 from .cache import CACHE_DIR
+from .layout import uses_day_pages
 from .model import Program
 from .output_cache import cache_folder
 from .parallel import run_stages
-from .render import make_environment, page_context, render_page_cached, version_is_verbatim
+from .render import (
+    day_page_contexts,
+    make_environment,
+    page_context,
+    render_pages_cached,
+    version_is_verbatim,
+)
 from .resources import lunr_js, static_dir
 
 if TYPE_CHECKING:
@@ -58,7 +65,7 @@ def produce(
     # index.html it is rendered while the workers run, with a random stand-in version that
     # is replaced afterwards.
     stand_in = secrets.token_hex(16)
-    early: list[str] = []
+    early: list[dict[str, str]] = []
     spent: list[float] = []
 
     def render_early() -> None:
@@ -75,18 +82,23 @@ def produce(
         version = asset_version(
             {k: v for k, v in files.items() if k.startswith(("assets/", "search/"))}
         )
-        if early and early[0].count(stand_in) > 0:
-            html = early[0].replace(stand_in, version)
+        if early and early[0]["index.html"].count(stand_in) > 0:
+            pages = {name: html.replace(stand_in, version) for name, html in early[0].items()}
         else:
-            html = _render(program, env, version)
-        files["index.html"] = html.encode("utf-8")
+            pages = _render(program, env, version)
+        files.update((name, html.encode("utf-8")) for name, html in pages.items())
     timings["render.page"] = time.perf_counter() - began + sum(spent)
     copies = {asset.target: Path(asset.source) for asset in program.assets}
     return files, copies, timings
 
 
-def _render(program: Program, env: Environment, version: str) -> str:
-    return render_page_cached(env, page_context(program, jsonld.events(program), version))
+def _render(program: Program, env: Environment, version: str) -> dict[str, str]:
+    """index.html, and with day pages (layout.py) one page per edition and day."""
+    day_pages = uses_day_pages(program)
+    # With day pages, each day's events go on its own page: none are needed for index.html.
+    context = page_context(program, [] if day_pages else jsonld.events(program), version)
+    days = day_page_contexts(program, version) if day_pages else []
+    return render_pages_cached(env, context, days)
 
 
 def _cache_dir(options: BuildOptions) -> Path:

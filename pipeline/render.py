@@ -20,6 +20,8 @@ from jinja2 import (
 )
 from markupsafe import Markup
 
+from .jsonld import events_of
+from .layout import day_page, uses_day_pages
 from .model import Edition, Item, Program
 from .output_cache import OutputCache
 from .resources import templates_dir
@@ -51,6 +53,27 @@ class PageContext:
     paper_count: int
     json_ld: str
     asset_version: str
+    # True when abstracts and papers live on day pages and this page lists items compactly.
+    day_pages: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class DayLink:
+    href: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class DayPageContext:
+    """Everything day.html may use: one edition's day with every item in full."""
+
+    site_title: str
+    edition: EditionView
+    day: Day
+    previous: DayLink | None
+    next: DayLink | None
+    json_ld: str
+    asset_version: str
 
 
 def make_environment(site_templates: Path | None = None) -> Environment:
@@ -71,6 +94,7 @@ def make_environment(site_templates: Path | None = None) -> Environment:
     )
     env.filters["hhmm"] = lambda value: value.strftime("%H:%M") if value else ""
     env.filters["iso"] = lambda value: value.isoformat() if value else ""
+    env.globals["day_page"] = day_page
     return env
 
 
@@ -79,6 +103,7 @@ def page_context(
 ) -> PageContext:
     views = tuple(_edition_view(edition) for edition in program.editions)
     types = sorted({(item.type, item.type_label) for item in program.items})
+    day_pages = uses_day_pages(program)
     return PageContext(
         title=program.site.title,
         description=program.site.description,
@@ -86,9 +111,32 @@ def page_context(
         types=tuple(types),
         item_count=len(program.items),
         paper_count=len(program.papers),
-        json_ld=script_json(json_ld),
+        # With day pages, each day's events are on its own page, not all of them here.
+        json_ld=script_json([] if day_pages else json_ld),
         asset_version=asset_version,
+        day_pages=day_pages,
     )
+
+
+def day_page_contexts(program: Program, asset_version: str) -> list[tuple[str, DayPageContext]]:
+    """(file name, context) for every edition's every day, in schedule order."""
+    pages = []
+    for edition in program.editions:
+        view = _edition_view(edition)
+        links = [DayLink(day_page(edition.id, day.key), day.label) for day in view.days]
+        for number, day in enumerate(view.days):
+            events = events_of(program.site, edition.info, day.items)
+            context = DayPageContext(
+                site_title=program.site.title,
+                edition=view,
+                day=day,
+                previous=links[number - 1] if number else None,
+                next=links[number + 1] if number + 1 < len(links) else None,
+                json_ld=script_json(events),
+                asset_version=asset_version,
+            )
+            pages.append((links[number].href, context))
+    return pages
 
 
 def render_page(env: Environment, context: PageContext) -> str:
@@ -99,54 +147,67 @@ def version_is_verbatim(env: Environment) -> bool:
     """Whether the page's templates are the bundled ones, which write asset_version only as
     it is: then the page can be rendered with a stand-in version, replaced once the assets
     are made. A site's own template might transform it, so that site waits for the assets."""
-    names = ("index.html", *_ITEM_PARTS)
+    names = ("index.html", DAY_TEMPLATE, *_ITEM_PARTS)
     return all(
         _source(env, name) == (templates_dir() / name).read_text(encoding="utf-8") for name in names
     )
 
 
-# The page includes this for each item; it depends only on `item` and `before_band`.
+# The pages include these for each item; they depend only on `item` and `before_band`.
 ITEM_TEMPLATE = "item.html"
-_ITEM_PARTS = (ITEM_TEMPLATE, "person.html")
+COMPACT_TEMPLATE = "item_compact.html"
+DAY_TEMPLATE = "day.html"
+_ITEM_PARTS = (ITEM_TEMPLATE, COMPACT_TEMPLATE, "item_time.html", "person.html")
 _rendering: Environment | None = None
 
 
-def render_page_cached(env: Environment, context: PageContext) -> str:
-    """render_page, with each item's fragment kept for the next build (output_cache).
+def render_pages_cached(
+    env: Environment, context: PageContext, days: list[tuple[str, DayPageContext]]
+) -> dict[str, str]:
+    """index.html and the day pages, with each item's fragments kept for the next build.
 
-    The fragment is rendered from item.html on its own, which gives what the include gives
-    because the bundled item.html reads nothing but `item` and `before_band`. A site whose
-    templates override item.html or person.html is rendered whole, as before.
+    A fragment is rendered from item.html (or item_compact.html) on its own, which gives what
+    the include gives because the bundled templates read nothing but `item` and
+    `before_band`. A site whose templates override them is rendered whole, as before.
     """
     global _rendering
     sources = [_source(env, name) for name in _ITEM_PARTS]
     bundled = [(templates_dir() / name).read_text(encoding="utf-8") for name in _ITEM_PARTS]
     cache = OutputCache("render", salt=repr(sources))
     if sources != bundled or not cache.enabled:
-        return render_page(env, context)
+        return _render_all(env, context, days)
 
-    def fragment(item: Item, before_band: bool) -> Markup:
-        return Markup(cache.get(_render_item, item, bool(before_band)))
+    def fragment(template: str, item: Item, before_band: bool) -> Markup:
+        return Markup(cache.get(_render_item, template, item, bool(before_band)))
 
-    overlay = env.overlay(
-        loader=ChoiceLoader([DictLoader({ITEM_TEMPLATE: ITEM_STUB}), env.loader or DictLoader({})])
-    )
+    stubs = {name: _STUB.format(name=name) for name in (ITEM_TEMPLATE, COMPACT_TEMPLATE)}
+    overlay = env.overlay(loader=ChoiceLoader([DictLoader(stubs), env.loader or DictLoader({})]))
     _rendering = env
     try:
-        html = overlay.get_template("index.html").render(page=context, _item_fragment=fragment)
+        pages = _render_all(overlay, context, days, _item_fragment=fragment)
     finally:
         _rendering = None
     cache.save()
-    return html
+    return pages
 
 
-# No trailing newline: the fragment already ends with the one item.html ends with.
-ITEM_STUB = "{{ _item_fragment(item, before_band) }}"
+def _render_all(
+    env: Environment, context: PageContext, days: list[tuple[str, DayPageContext]], **extra: Any
+) -> dict[str, str]:
+    pages = {"index.html": env.get_template("index.html").render(page=context, **extra)}
+    day_template = env.get_template(DAY_TEMPLATE)
+    for name, day in days:
+        pages[name] = day_template.render(page=day, **extra)
+    return pages
 
 
-def _render_item(item: Item, before_band: bool) -> str:
+# No trailing newline: the fragment already ends with the one the item template ends with.
+_STUB = "{{{{ _item_fragment({name!r}, item, before_band) }}}}"
+
+
+def _render_item(template: str, item: Item, before_band: bool) -> str:
     assert _rendering is not None
-    return _rendering.get_template(ITEM_TEMPLATE).render(item=item, before_band=before_band)
+    return _rendering.get_template(template).render(item=item, before_band=before_band)
 
 
 def _source(env: Environment, name: str) -> str | None:

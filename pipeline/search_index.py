@@ -11,6 +11,7 @@ from lunr.pipeline import Pipeline
 from lunr.stop_word_filter import stop_word_filter
 
 from .fast_index import FieldCounts, document_counts, serialize, term_index
+from .layout import uses_day_pages
 from .model import Item, Paper, Program
 from .output_cache import OutputCache
 from .search_shards import shard_files
@@ -112,7 +113,7 @@ def outputs(program: Program) -> dict[str, bytes]:
     cache.save()
     index = term_index(FIELDS, [{} for _ in cards], counts)
     editions = [edition.id for edition in program.editions]
-    return shard_files(index, cards, FIELD_ALIASES, editions)
+    return shard_files(index, cards, FIELD_ALIASES, editions, uses_day_pages(program))
 
 
 def to_ref(position: int) -> str:

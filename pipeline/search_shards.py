@@ -78,6 +78,7 @@ def shard_files(
     cards: Sequence[dict[str, Any]],
     field_aliases: dict[str, str],
     edition_order: Sequence[str],
+    day_pages: bool = False,
 ) -> dict[str, bytes]:
     """Every search file of the site, keyed by its path under dist/."""
     files: dict[str, bytes] = {}
@@ -88,9 +89,14 @@ def shard_files(
     for number, start in enumerate(range(0, max(len(cards), 1), CARDS_PER_FILE)):
         key = f"cards/{number}"
         files[f"search/{key}.js"] = _script(key, list(cards[start : start + CARDS_PER_FILE]))
-    files["search/manifest.js"] = _script(
-        "manifest", _manifest(index, cards, ranges, field_aliases, edition_order)
-    )
+    # What loading everything would cost: a page may fetch it all ahead when that is little.
+    loaded_bytes = {
+        "ranges": sum(len(v) for k, v in files.items() if k.startswith("search/terms/")),
+        "cards": sum(len(v) for k, v in files.items() if k.startswith("search/cards/")),
+    }
+    manifest = _manifest(index, cards, ranges, field_aliases, edition_order)
+    manifest.update(dayPages=day_pages, bytes=loaded_bytes)
+    files["search/manifest.js"] = _script("manifest", manifest)
     return files
 
 

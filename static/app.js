@@ -8,6 +8,9 @@
   // first page is short and arrives soon; "Show more" brings longer ones.
   var FIRST_PAGE = 10;
   var MORE_PAGE = 30;
+  // A site whose whole index and cards are this small fetches them all once the page is idle,
+  // so typing never waits for the network; a larger one fetches what each query needs.
+  var PREFETCH_MAX_BYTES = 4 * 1024 * 1024;
 
   var form = doc.getElementById("search-form");
   var input = doc.getElementById("q");
@@ -68,16 +71,27 @@
     return formatters[key];
   }
 
+  // Formatting costs about as much as building a result card: each value is formatted once.
+  var formatted = new Map();
+  function memo(kind, iso, make) {
+    var key = kind + (localTime.checked ? "L" : "V") + iso;
+    var text = formatted.get(key);
+    if (text === undefined) formatted.set(key, text = make());
+    return text;
+  }
+
   function formatTime(iso) {
     if (!iso) return "";
-    if (localTime.checked) return formatter("time", true).format(new Date(iso));
-    return iso.slice(11, 16);
+    if (!localTime.checked) return iso.slice(11, 16);
+    return memo("t", iso, function () { return formatter("time", true).format(new Date(iso)); });
   }
 
   function formatDay(iso) {
     if (!iso) return "Not scheduled";
-    var date = localTime.checked ? new Date(iso) : new Date(iso.slice(0, 10) + "T12:00:00Z");
-    return formatter("day", localTime.checked).format(date);
+    return memo("d", iso, function () {
+      var date = localTime.checked ? new Date(iso) : new Date(iso.slice(0, 10) + "T12:00:00Z");
+      return formatter("day", localTime.checked).format(date);
+    });
   }
 
   /* Append text to a node, wrapping words whose index terms matched in <mark>. */
@@ -111,7 +125,7 @@
     var li = el("li", "result result--" + card.kind);
     li.setAttribute("data-id", card.id);
     var title = el("a", "result-title");
-    title.href = "#" + card.id;
+    title.href = engine.href(card);
     appendHighlighted(title, card.title, matched);
     var heading = el("h2", "result-heading");
     heading.appendChild(title);
@@ -149,8 +163,16 @@
     return chosen;
   }
 
-  function update() {
-    writeUrl();
+  // Rewriting the URL costs milliseconds in some browsers: while typing, once the typing pauses.
+  var urlTimer = null;
+  function writeUrlSoon() {
+    clearTimeout(urlTimer);
+    urlTimer = setTimeout(writeUrl, 300);
+  }
+
+  function update(event) {
+    if (event && event.type === "input") writeUrlSoon();
+    else { clearTimeout(urlTimer); writeUrl(); }
     var text = input.value;
     var filtering = Object.keys(filters).some(function (n) { return filters[n].value; });
     answered(false);
@@ -181,10 +203,29 @@
     doc.documentElement.setAttribute("data-answered", yes ? "true" : "false");
   }
 
+  /* Fetch every search file while the page is idle (small sites only). */
+  var prefetching = false;
+  function prefetch() {
+    var m = engine && engine.manifest;
+    if (prefetching || !m || !m.bytes || m.bytes.ranges + m.bytes.cards > PREFETCH_MAX_BYTES) return;
+    prefetching = true;
+    var steps = [];
+    for (var c = 0; c * m.cardsPerFile < m.documents; c++) steps.push(engine.loadCards.bind(engine, [c * m.cardsPerFile]));
+    for (var r = 0; r < m.ranges.length; r++) steps.push(engine.loadRanges.bind(engine, [r]));
+    var idle = window.requestIdleCallback || function (fn) { return setTimeout(fn, 1); };
+    // Four at a time: the files are small, so round trips, not bytes, set the pace.
+    function next() {
+      var step = steps.shift();
+      if (step) idle(function () { step().then(next, function () { /* a query will retry */ }); });
+    }
+    for (var lane = 0; lane < 4; lane++) next();
+  }
+
   /* Render one answer, unless a newer question was asked meanwhile. */
   function show(id, text, found, appending) {
     if (id !== asked) return;
     answered(true);
+    if (doc.readyState === "complete") prefetch();
     var fragment = doc.createDocumentFragment();
     found.hits.forEach(function (h) { fragment.appendChild(renderCard(h.card, h.terms)); });
     if (appending) list.appendChild(fragment);
@@ -266,6 +307,8 @@
     engine = window.PipelineSearch.site(parts.manifest, window.PipelineSearch.scriptLoader(doc, base, version));
     doc.documentElement.setAttribute("data-search", "ready");
     update();
+    if (doc.readyState === "complete") prefetch();
+    else window.addEventListener("load", prefetch);
   } catch (error) {
     failed(error);
   }

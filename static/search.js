@@ -102,7 +102,10 @@
     });
   };
 
-  /* Every word must match; never throws on any input. Refs are document positions. */
+  /* Every word must match; never throws on any input. Refs are document positions.
+     One lunr query ranks the documents; a document is kept when, for every word, one of the
+     terms that word's clauses expand to matched it in a field the word may search (the same
+     test as running each word's clauses on their own, which pipeline/search.py does). */
   Engine.prototype.search = function (text) {
     var self = this;
     var queryWords = parseQuery(text, this.fieldAliases).filter(function (w) {
@@ -112,8 +115,15 @@
     var results = this.run(queryWords);
     if (queryWords.length > 1) {
       queryWords.forEach(function (w) {
-        var allowed = new Set(self.run([w]).map(function (r) { return r.ref; }));
-        results = results.filter(function (r) { return allowed.has(r.ref); });
+        var terms = self.expansions(w);
+        var fields = w.field ? [w.field] : self.index.fields;
+        results = results.filter(function (r) {
+          var metadata = r.matchData.metadata;
+          return terms.some(function (t) {
+            var found = metadata[t];
+            return found !== undefined && fields.some(function (f) { return f in found; });
+          });
+        });
       });
     }
     results = results.map(function (r) {
@@ -121,6 +131,20 @@
     });
     results.sort(function (a, b) { return b.score - a.score || a.ref - b.ref; });
     return results;
+  };
+
+  /* The index terms one word's clauses expand to, found as lunr.Index.query finds them. */
+  Engine.prototype.expansions = function (w) {
+    var lunr = root.lunr, tokenSet = this.index.tokenSet, out = [];
+    function expand(set) { out.push.apply(out, tokenSet.intersect(set).toArray()); }
+    var folded = fold(w.word);
+    var stemmed = this.index.pipeline.runString(w.word);
+    stemmed.forEach(function (t) { expand(lunr.TokenSet.fromString(t)); });
+    if (w.prefix) expand(lunr.TokenSet.fromString(folded + lunr.Query.wildcard));
+    if (Array.from(folded).length >= FUZZY_MIN_LENGTH) {
+      stemmed.forEach(function (t) { expand(lunr.TokenSet.fromFuzzyString(t, 1)); });
+    }
+    return out;
   };
 
   function refNumber(ref) {
@@ -162,6 +186,9 @@
         bucket.push(term);
       });
     });
+    // The loaded ranges, merged: lunr's invertedIndex and fieldVectors, grown range by range.
+    this.invertedIndex = Object.create(null);
+    this.fieldVectors = Object.create(null);
     this.loaded = new Map();
     this.cards = new Map();
     this.engines = new Map();
@@ -184,12 +211,12 @@
     return la < lb ? a.slice(i) === b.slice(i + 1) : a.slice(i + 1) === b.slice(i);
   }
 
-  /* The term ranges holding every term a query's clauses can expand to. */
-  Site.prototype.rangesFor = function (queryWords) {
-    var self = this, needed = new Set();
+  /* Every index term a query's clauses can expand to (its words, their prefix completions,
+     their one-typo neighbours), in lunr.js order, and the term ranges that hold them. */
+  Site.prototype.plan = function (queryWords) {
+    var self = this, terms = new Set();
     function add(term) {
-      var number = self.rangeOf.get(term);
-      if (number !== undefined) needed.add(number);
+      if (self.rangeOf.has(term)) terms.add(term);
     }
     queryWords.forEach(function (w) {
       var folded = fold(w.word);
@@ -199,7 +226,7 @@
         stemmed.forEach(function (term) {
           for (var length = term.length - 1; length <= term.length + 1; length++) {
             (self.byLength.get(length) || []).forEach(function (other) {
-              if (withinOneEdit(term, other)) add(other);
+              if (withinOneEdit(term, other)) terms.add(other);
             });
           }
         });
@@ -211,52 +238,71 @@
           var mid = (low + high) >> 1;
           if (self.terms[mid] < folded) low = mid + 1; else high = mid;
         }
-        for (var i = low; i < self.terms.length && self.terms[i].startsWith(folded); i++) add(self.terms[i]);
+        for (var i = low; i < self.terms.length && self.terms[i].startsWith(folded); i++) terms.add(self.terms[i]);
       }
     });
-    return Array.from(needed).sort(function (a, b) { return a - b; });
+    var sorted = Array.from(terms).sort();
+    var ranges = new Set(sorted.map(function (t) { return self.rangeOf.get(t); }));
+    return { terms: sorted, ranges: Array.from(ranges).sort(function (a, b) { return a - b; }) };
   };
 
-  /* A lunr index of just these term ranges, built with lunr.Index.load. */
-  Site.prototype.engineFor = function (numbers) {
-    var key = numbers.join(",");
-    var engine = this.engines.get(key);
-    if (engine) return engine;
+  /* Loads one term range with lunr.Index.load and merges it into the site's index. */
+  Site.prototype.addRange = function (number, rows) {
     var fields = this.manifest.lunr.fields;
-    var inverted = [], vectors = new Map();
-    var empty = {};
-    var self = this;
-    numbers.forEach(function (number) {
-      self.loaded.get(number).forEach(function (row) {
-        var entry = { _index: row[1] };
-        fields.forEach(function (field, f) {
-          var deltas = row[2 + 2 * f], weights = row[3 + 2 * f], postings = {}, position = 0;
-          for (var k = 0; k < deltas.length; k++) {
-            position += deltas[k];
-            postings[position] = empty;
-            var fieldRef = field + "/" + position;
-            var pairs = vectors.get(fieldRef);
-            if (!pairs) vectors.set(fieldRef, pairs = []);
-            pairs.push([row[1], weights[k]]);
-          }
-          entry[field] = postings;
-        });
-        inverted.push([row[0], entry]);
-      });
+    var inverted = [], empty = {};
+    // vectors[f][position]: that document field's [term index, weight, ...] pairs.
+    var vectors = fields.map(function () { return []; });
+    rows.forEach(function (row) {
+      var entry = { _index: row[1] };
+      for (var f = 0; f < fields.length; f++) {
+        var deltas = row[2 + 2 * f], weights = row[3 + 2 * f], postings = {}, position = 0;
+        var byPosition = vectors[f];
+        for (var k = 0; k < deltas.length; k++) {
+          position += deltas[k];
+          postings[position] = empty;
+          var pairs = byPosition[position];
+          if (pairs === undefined) byPosition[position] = pairs = [];
+          pairs.push(row[1], weights[k]);
+        }
+        entry[fields[f]] = postings;
+      }
+      inverted.push([row[0], entry]);
     });
     var fieldVectors = [];
-    vectors.forEach(function (pairs, fieldRef) {
-      pairs.sort(function (a, b) { return a[0] - b[0]; });
-      var flat = [];
-      pairs.forEach(function (p) { flat.push(p[0], p[1]); });
-      fieldVectors.push([fieldRef, flat]);
+    vectors.forEach(function (byPosition, f) {
+      byPosition.forEach(function (pairs, position) {
+        fieldVectors.push([fields[f] + "/" + position, sortedPairs(pairs)]);
+      });
     });
-    var index = root.lunr.Index.load({
+    var part = root.lunr.Index.load({
       version: this.manifest.lunr.version,
       fields: fields,
       fieldVectors: fieldVectors,
       invertedIndex: inverted,
       pipeline: this.manifest.lunr.pipeline
+    });
+    var terms = this.invertedIndex, vectorsByRef = this.fieldVectors;
+    Object.keys(part.invertedIndex).forEach(function (term) { terms[term] = part.invertedIndex[term]; });
+    Object.keys(part.fieldVectors).forEach(function (fieldRef) {
+      var mine = vectorsByRef[fieldRef], theirs = part.fieldVectors[fieldRef];
+      if (!mine) { vectorsByRef[fieldRef] = theirs; return; }
+      for (var i = 0; i < theirs.elements.length; i += 2) mine.insert(theirs.elements[i], theirs.elements[i + 1]);
+    });
+    this.loaded.set(number, true);
+  };
+
+  /* A lunr index over the loaded ranges whose token set holds just these terms: lunr.js expands
+     each clause against it exactly as against the whole index, since no other term can match. */
+  Site.prototype.engineFor = function (terms) {
+    var key = terms.join("\u0000");
+    var engine = this.engines.get(key);
+    if (engine) return engine;
+    var index = new root.lunr.Index({
+      invertedIndex: this.invertedIndex,
+      fieldVectors: this.fieldVectors,
+      tokenSet: root.lunr.TokenSet.fromArray(terms),
+      fields: this.manifest.lunr.fields,
+      pipeline: this.pipeline
     });
     engine = new Engine(index, this.manifest.fieldAliases);
     if (this.engines.size >= 16) this.engines.delete(this.engines.keys().next().value);
@@ -264,11 +310,26 @@
     return engine;
   };
 
+  /* [index, weight, index, weight, ...] in ascending index order, as lunr.Vector expects. */
+  function sortedPairs(flat) {
+    var n = flat.length / 2, sorted = true;
+    for (var i = 1; i < n; i++) if (flat[2 * i] < flat[2 * i - 2]) { sorted = false; break; }
+    if (sorted) return flat;
+    var order = [];
+    for (var j = 0; j < n; j++) order.push(j);
+    order.sort(function (a, b) { return flat[2 * a] - flat[2 * b]; });
+    var out = [];
+    order.forEach(function (j) { out.push(flat[2 * j], flat[2 * j + 1]); });
+    return out;
+  }
+
   Site.prototype.loadRanges = function (numbers) {
     var self = this;
     return Promise.all(numbers.map(function (number) {
       if (self.loaded.has(number)) return null;
-      return self.load("terms/" + number).then(function (rows) { self.loaded.set(number, rows); });
+      return self.load("terms/" + number).then(function (rows) {
+        if (!self.loaded.has(number)) self.addRange(number, rows);
+      });
     }));
   };
 
@@ -283,6 +344,13 @@
     }));
   };
 
+  /* Where a result leads, relative to the site: the item in the schedule, or on its day's page
+     when the site has day pages (pipeline/layout.py names them the same way). */
+  Site.prototype.href = function (card) {
+    if (!this.manifest.dayPages) return "#" + card.id;
+    return card.edition + "-" + (card.start.slice(0, 10) || "unscheduled") + ".html#" + card.id;
+  };
+
   Site.prototype.card = function (ref) {
     var per = this.manifest.cardsPerFile;
     return this.cards.get(Math.floor(ref / per))[ref % per];
@@ -293,8 +361,10 @@
     var self = this;
     var queryWords = parseQuery(text, this.manifest.fieldAliases);
     if (!queryWords.length) return Promise.resolve([]);
-    var numbers = this.rangesFor(queryWords);
-    return this.loadRanges(numbers).then(function () { return self.engineFor(numbers).search(text); });
+    var plan = this.plan(queryWords);
+    return this.loadRanges(plan.ranges).then(function () {
+      return self.engineFor(plan.terms).search(text);
+    });
   };
 
   Site.prototype.allows = function (ref, filters) {

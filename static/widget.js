@@ -278,7 +278,8 @@
         li.setAttribute("data-index", String(index));
         li.setAttribute("data-id", hit.id);
         var link = el("a");
-        link.href = base + "index.html#" + encodeURIComponent(hit.id);
+        var where = self._engine.href(card);
+        link.href = base + (where.charAt(0) === "#" ? "index.html" + where : where);
         // Options are chosen with the arrow keys; tabbing through every link would be noise.
         link.tabIndex = -1;
         if (target) link.target = target;

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -171,3 +172,9 @@ def test_clicking_a_result_shows_the_item(page: Page, fixture_dist: Path) -> Non
     type_query(page, "loffler")
     page.click("#result-list .result-title")
     expect(page.locator("#demo-25-loffler-talk")).to_be_in_viewport()
+
+
+def test_typed_query_reaches_the_url_once_typing_pauses(page: Page, fixture_dist: Path) -> None:
+    open_site(page, (fixture_dist / "index.html").as_uri())
+    page.locator("#q").press_sequentially("rocket")
+    expect(page).to_have_url(re.compile(r"\?q=rocket$"))
