@@ -8,12 +8,12 @@ time are left out: a calendar event needs one.
 from __future__ import annotations
 
 import os
-from collections.abc import Callable, Iterable
-from datetime import UTC, date, datetime
+from collections.abc import Iterable
+from datetime import UTC, date, datetime, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Component, Event, Timezone
+from icalendar import Component, Event, Timezone
 
 from .errors import PipelineError
 from .model import EditionInfo, Item, Program, SiteConfig
@@ -29,26 +29,23 @@ def outputs(program: Program) -> dict[str, bytes]:
     stamp = dtstamp(program)
     site = program.site
     # Each event goes into three files (the whole schedule, its edition, its own), so it is
-    # built and serialised once and the files are assembled from those bytes; both the event
-    # and each file's header come from the last build when what they are made of is unchanged.
+    # built and serialised once and the files are assembled from those bytes; the event comes
+    # from the last build when what it is made of is unchanged.
     cache = OutputCache("calendar")
-
-    def header(name: str) -> bytes:
-        return cache.get(_header, name)
 
     def entry(info: EditionInfo, item: Item) -> tuple[EditionInfo, Item, bytes]:
         return info, item, cache.get(event_bytes, site, info, item, stamp)
 
     built = [[entry(edition.info, item) for item in edition.items] for edition in program.editions]
     everything = [entry for entries in built for entry in entries]
-    files = {"calendar.ics": _assemble(site.title, everything, header)}
+    files = {"calendar.ics": _assemble(site.title, everything)}
     for edition, entries in zip(program.editions, built, strict=True):
         name = f"{site.title}: {edition.info.name}"
-        files[f"calendar/{edition.id}.ics"] = _assemble(name, entries, header)
+        files[f"calendar/{edition.id}.ics"] = _assemble(name, entries)
         for one in entries:
             item = one[1]
             if item.start is not None:
-                files[f"calendar/items/{item.id}.ics"] = _assemble(item.title, [one], header)
+                files[f"calendar/items/{item.id}.ics"] = _assemble(item.title, [one])
     cache.save()
     return files
 
@@ -74,17 +71,42 @@ def calendar_bytes(
 
 
 def event_bytes(site: SiteConfig, info: EditionInfo, item: Item, stamp: datetime) -> bytes:
-    """One VEVENT as it appears in a calendar file (CRLF-terminated lines); b"" without a time."""
+    """One VEVENT as it appears in a calendar file (CRLF-terminated lines); b"" without a time.
+
+    The lines are written here rather than through icalendar's Event, whose add/content_line
+    machinery was nearly all of this stage's time (a dozen objects per property); they are
+    what Event.to_ical() gives, properties in its order (canonical_order, then the rest
+    alphabetically), which tests/test_calendar.py checks against icalendar itself."""
     if item.start is None:
         return b""
-    return _to_ical(_event(site, info, item, stamp))
+    lines = [
+        "BEGIN:VEVENT",
+        "SUMMARY:" + _text(item.title),
+        _time("DTSTART", item.start, info.timezone),
+    ]
+    if item.end is not None:
+        lines.append(_time("DTEND", item.end, info.timezone))
+    lines += [
+        _time("DTSTAMP", stamp, "UTC"),
+        "UID:" + _text(f"{item.id}@{uid_host(site)}"),
+        "CATEGORIES:" + _text(item.type_label),
+    ]
+    description = _description(item)
+    if description:
+        lines.append("DESCRIPTION:" + _text(description))
+    where = location(item, info.venue)
+    if item.location and info.venue:
+        where = f"{item.location}, {info.venue}"
+    if where:
+        lines.append("LOCATION:" + _text(where))
+    url = page_url(site, item.id)
+    if "://" in url:
+        lines.append("URL:" + _uri(url))
+    lines.append("END:VEVENT")
+    return b"".join(_fold(line) + b"\r\n" for line in lines)
 
 
-def _assemble(
-    name: str,
-    entries: list[tuple[EditionInfo, Item, bytes]],
-    header: Callable[[str], bytes] | None = None,
-) -> bytes:
+def _assemble(name: str, entries: list[tuple[EditionInfo, Item, bytes]]) -> bytes:
     """What Calendar.to_ical() gives for these events: it writes a component's properties, then
     each subcomponent's lines, each line folded and CRLF-terminated, so concatenating the
     serialised parts in that order is byte for byte the same."""
@@ -96,24 +118,20 @@ def _assemble(
             )
     # VTIMEZONEs first and in a fixed order (icalendar's add_missing_timezones walks a set),
     # covering only the years the events use, which keeps each zone a few lines long.
-    parts = [(header or _header)(name)]
+    parts = [_header(name)]
     parts += [_vtimezone(tzid, min(years[tzid]), max(years[tzid])) for tzid in sorted(years)]
     parts += [data for _info, item, data in entries if item.start is not None]
     parts.append(b"END:VCALENDAR\r\n")
     return b"".join(parts)
 
 
-@lru_cache(maxsize=1024)
 def _header(name: str) -> bytes:
-    calendar = Calendar()
-    calendar.add("prodid", PRODID)
-    calendar.add("version", "2.0")
-    calendar.add("calscale", "GREGORIAN")
-    calendar.add("x-wr-calname", name)
-    data: bytes = _to_ical(calendar)
-    end = b"END:VCALENDAR\r\n"
-    assert data.endswith(end)
-    return data[: -len(end)]
+    """The calendar's own lines, in Calendar's canonical order, without its END line."""
+    # icalendar knows no type for X-WR-CALNAME, so it writes the name verbatim (UNKNOWN).
+    return _HEADER + _fold("X-WR-CALNAME:" + _verbatim(name, "the calendar name")) + b"\r\n"
+
+
+_HEADER = f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:{PRODID}\r\nCALSCALE:GREGORIAN\r\n".encode()
 
 
 @lru_cache(maxsize=256)
@@ -136,6 +154,8 @@ def _fold(line: str) -> bytes:
     74 octets, never splits a character, and never ends with a backslash or caret, so
     escapes stay whole."""
     data = line.encode("utf-8")
+    if len(data) < _FOLD_AT:
+        return data
     chunks = []
     start = 0
     while len(data) - start >= _FOLD_AT:
@@ -150,37 +170,76 @@ def _fold(line: str) -> bytes:
     return b"\r\n ".join(chunks)
 
 
-def _event(site: SiteConfig, info: EditionInfo, item: Item, stamp: datetime) -> Event:
-    assert item.start is not None
-    event = Event()
-    event.add("uid", f"{item.id}@{uid_host(site)}")
-    event.add("dtstamp", stamp)
-    event.add("dtstart", _at(item.start, info))
-    if item.end is not None:
-        event.add("dtend", _at(item.end, info))
-    event.add("summary", item.title)
-    where = location(item, info.venue)
-    if item.location and info.venue:
-        where = f"{item.location}, {info.venue}"
-    if where:
-        event.add("location", where)
-    description = _description(item)
-    if description:
-        event.add("description", description)
-    url = page_url(site, item.id)
-    if "://" in url:
-        event.add("url", url)
-    event.add("categories", [item.type_label])
-    return event
-
-
-def _at(value: datetime, info: EditionInfo) -> datetime:
-    # A UTC edition is written with a trailing Z and needs no VTIMEZONE.
-    return (
-        value.astimezone(UTC)
-        if info.timezone == "UTC"
-        else value.astimezone(ZoneInfo(info.timezone))
+def _text(value: str) -> str:
+    """vText(value).to_ical() as it ends up in a content line: RFC 5545 TEXT escaping with
+    icalendar's replacements in icalendar's order (a literal backslash-N is taken for a
+    newline first, and a lone CR becomes a newline too)."""
+    return _bom_dropped(
+        value.replace("\\N", "\n")
+        .replace("\\", "\\\\")
+        .replace(";", "\\;")
+        .replace(",", "\\,")
+        .replace("\r\n", "\\n")
+        .replace("\n", "\\n")
+        .replace("\r", "\\n")
     )
+
+
+def _verbatim(value: str, what: str) -> str:
+    """An UNKNOWN value, which icalendar writes as it is, without escaping: a line break in
+    one cannot be written (icalendar stops on an assertion)."""
+    if "\n" in value:
+        raise PipelineError(f"{what} {value!r} has a line break, which iCalendar cannot hold")
+    return _bom_dropped(value)
+
+
+def _uri(value: str) -> str:
+    """A URI value, written as it is; icalendar refuses one with a CR or LF in it."""
+    if "\r" in value or "\n" in value:
+        raise PipelineError(f"the URL {value!r} has a line break, which iCalendar cannot hold")
+    return _bom_dropped(value)
+
+
+def _bom_dropped(value: str) -> str:
+    # Contentline.from_parts decodes each serialised value as utf-8-sig, which drops one
+    # leading byte order mark.
+    return value[1:] if value.startswith("\ufeff") else value
+
+
+def _time(name: str, value: datetime, timezone: str) -> str:
+    """The content line of a DATE-TIME property, in the edition's zone (in UTC when the
+    property must be UTC, as DTSTAMP must)."""
+    prefix, suffix = _time_parts(name, timezone)
+    # YYYY-MM-DDTHH:MM:SS, the year always four digits, whatever follows (microseconds, the
+    # offset) cut off: vDatetime's YYYYMMDDTHHMMSS once the separators are gone, and faster
+    # than formatting the six fields.
+    t = _at(value, timezone).isoformat()
+    return f"{prefix}{t[:4]}{t[5:7]}{t[8:10]}T{t[11:13]}{t[14:16]}{t[17:19]}{suffix}"
+
+
+_SAMPLE = datetime(2001, 2, 3, 4, 5, 6)
+
+
+@lru_cache(maxsize=256)
+def _time_parts(name: str, timezone: str) -> tuple[str, str]:
+    """What icalendar writes around a time in this zone (say "DTSTART;TZID=Europe/Berlin:"
+    and "", or "DTSTART:" and "Z"): which TZID it names, whether it takes the zone for UTC
+    and how it quotes the parameter is its own business, so it is asked once per zone."""
+    event = Event()
+    event.add(name, _SAMPLE.replace(tzinfo=_zone(timezone)))
+    line = str(event.content_lines()[1])
+    prefix, found, suffix = line.rpartition("20010203T040506")
+    assert found and line.startswith(name), line
+    return prefix, suffix
+
+
+def _at(value: datetime, timezone: str) -> datetime:
+    return value.astimezone(_zone(timezone))
+
+
+def _zone(timezone: str) -> tzinfo:
+    # A UTC edition is written with a trailing Z and needs no VTIMEZONE.
+    return UTC if timezone == "UTC" else ZoneInfo(timezone)
 
 
 def _description(item: Item) -> str:

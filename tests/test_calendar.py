@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
-from icalendar import Calendar
+from icalendar import Calendar, Event, Timezone
 
 from pipeline import calendar
 from pipeline.build import BuildOptions, build, check
 from pipeline.errors import PipelineError
+from pipeline.model import Edition, EditionInfo, Item, Person, Program, SiteConfig
+from pipeline.published import location, page_url, uid_host
 
-FIXTURE = Path(__file__).parent / "fixtures" / "feeds_site"
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURE = FIXTURES / "feeds_site"
 OPTIONS = BuildOptions(content_dir=FIXTURE / "content", config_path=FIXTURE / "pipeline.toml")
 
 
@@ -160,3 +167,218 @@ def test_corpus_isca_19_afternoon_in_phoenix_is_seven_hours_later_in_utc(corpus_
         assert utc(event, "DTSTART") == datetime.fromisoformat(
             starts[uid.split("@")[0]]
         ).astimezone(UTC)
+
+
+# calendar.py writes the VEVENT lines itself for speed; icalendar stays the reference. These
+# build every calendar the way the stage used to, through icalendar's Calendar and Event
+# objects serialised (and folded) by icalendar, and demand the same bytes.
+
+
+def reference_outputs(program: Program) -> dict[str, bytes]:
+    stamp = calendar.dtstamp(program)
+    site = program.site
+    files = {"calendar.ics": reference_calendar(site, site.title, _pairs(program.editions), stamp)}
+    for edition in program.editions:
+        pairs = _pairs([edition])
+        name = f"{site.title}: {edition.info.name}"
+        files[f"calendar/{edition.id}.ics"] = reference_calendar(site, name, pairs, stamp)
+        for info, item in pairs:
+            if item.start is not None:
+                files[f"calendar/items/{item.id}.ics"] = reference_calendar(
+                    site, item.title, [(info, item)], stamp
+                )
+    return files
+
+
+def _pairs(editions: Iterable[Edition]) -> list[tuple[EditionInfo, Item]]:
+    return [(edition.info, item) for edition in editions for item in edition.items]
+
+
+def reference_calendar(
+    site: SiteConfig, name: str, pairs: list[tuple[EditionInfo, Item]], stamp: datetime
+) -> bytes:
+    cal = Calendar()
+    cal.add("prodid", calendar.PRODID)
+    cal.add("version", "2.0")
+    cal.add("calscale", "GREGORIAN")
+    cal.add("x-wr-calname", name)
+    years: dict[str, set[int]] = {}
+    for info, item in pairs:
+        if item.start is not None and info.timezone != "UTC":
+            years.setdefault(info.timezone, set()).update(
+                {item.start.year, (item.end or item.start).year}
+            )
+    for tzid in sorted(years):
+        first, last = min(years[tzid]), max(years[tzid])
+        cal.add_component(
+            Timezone.from_tzid(tzid, first_date=date(first, 1, 1), last_date=date(last + 1, 1, 1))
+        )
+    for info, item in pairs:
+        if item.start is not None:
+            cal.add_component(reference_event(site, info, item, stamp))
+    data: bytes = cal.to_ical()
+    return data
+
+
+def reference_event(site: SiteConfig, info: EditionInfo, item: Item, stamp: datetime) -> Event:
+    assert item.start is not None
+    zone = UTC if info.timezone == "UTC" else ZoneInfo(info.timezone)
+    event = Event()
+    event.add("uid", f"{item.id}@{uid_host(site)}")
+    event.add("dtstamp", stamp)
+    event.add("dtstart", item.start.astimezone(zone))
+    if item.end is not None:
+        event.add("dtend", item.end.astimezone(zone))
+    event.add("summary", item.title)
+    where = location(item, info.venue)
+    if item.location and info.venue:
+        where = f"{item.location}, {info.venue}"
+    if where:
+        event.add("location", where)
+    description = calendar._description(item)
+    if description:
+        event.add("description", description)
+    url = page_url(site, item.id)
+    if "://" in url:
+        event.add("url", url)
+    event.add("categories", [item.type_label])
+    return event
+
+
+def assert_same_as_icalendar(program: Program) -> dict[str, bytes]:
+    files = calendar.outputs(program)
+    expected = reference_outputs(program)
+    assert sorted(files) == sorted(expected)
+    for name, data in expected.items():
+        assert files[name] == data, name
+    return files
+
+
+SITES = [REPO, *sorted(p for p in FIXTURES.iterdir() if (p / "content").is_dir())]
+
+
+@pytest.mark.parametrize("root", SITES, ids=lambda p: p.name)
+@pytest.mark.parametrize("epoch", ["", "1700000000"])
+def test_every_site_gives_what_icalendar_gives(
+    root: Path, epoch: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)
+    program = check(BuildOptions(root / "content", config_path=root / "pipeline.toml")).program
+    assert any(item.start for item in program.items)
+    files = assert_same_as_icalendar(program)
+    scheduled = [item for item in program.items if item.start]
+    assert len(events(Calendar.from_ical(files["calendar.ics"]))) == len(scheduled)
+
+
+# Text the reader never produces (it collapses white space in titles) but an Item can hold:
+# every TEXT escape, icalendar's quirks (a literal backslash-N is a newline to it, a lone CR
+# too, one leading byte order mark is dropped), and UTF-8 of 2, 3 and 4 octets placed so that
+# a fold falls inside a character or right after a backslash or caret.
+HOSTILE = [
+    "Commas, semicolons; colons: backslashes \\ \\\\ and \\N, \\n, \\; \\,",
+    'line\nbreaks\r\nof\revery\n\nkind, "quotes" and <angle> & ^carets^',
+    "\ufeffA leading byte order mark, and a \ufeff inner one",
+    "Emoji 🎉🧪🏳️‍🌈👩🏽‍💻 and flags 🇩🇪🇺🇸, then combining e\u0301 and CJK 日本語の講演",
+    "tab\tand\x0bcontrol\x1fcharacters\u2028with\u0085separators",
+    "",
+]
+for shift in range(6):
+    for unit in ("é", "語", "🎉", "\\", "^", ",", ";", "\n", "a\\", "é\\", "語^"):
+        HOSTILE.append("x" * shift + unit * (160 // len(unit.encode())))
+HOSTILE += ["y" * n + "\\" + "z" * 80 for n in range(60, 80)]
+HOSTILE += ["ü" * n + ";" + "🎉" * 30 for n in range(25, 40)]
+
+
+def _one_line(text: str) -> str:
+    # Titles and names become X-WR-CALNAME, written verbatim, where a line break cannot go; the
+    # reader collapses white space in titles like this.
+    return " ".join(text.split())
+
+
+def hostile_program() -> Program:
+    program = check(OPTIONS).program
+    template = next(item for item in program.items if item.start and item.end)
+    zones = ["Europe/Berlin", "America/Phoenix", "Asia/Kolkata", "Etc/UTC", "UTC"]
+    editions = []
+    for z, zone in enumerate(zones):
+        items = []
+        for i, text in enumerate(HOSTILE[z :: len(zones)]):
+            other = HOSTILE[(i * 7 + z) % len(HOSTILE)]
+            assert template.start is not None and template.end is not None
+            items.append(
+                replace(
+                    template,
+                    id=f"e{z}-item-{i}",
+                    edition=f"e{z}",
+                    type=["talk", "invited_talk", "a,b;c\\d", "poster_session"][i % 4],
+                    title=_one_line(text),
+                    # microseconds are dropped; some items end in another year (both VTIMEZONE
+                    # years), some have no end, one has no time at all
+                    start=template.start.replace(year=2020 + i % 3, microsecond=123456 * (i % 2)),
+                    end=None if i % 5 == 4 else template.end.replace(year=2021 + i % 3),
+                    location=other if i % 3 else "",
+                    abstract_text=text + "\n\n" + other,
+                    speakers=(Person(other, text), Person("Ana Núñez, PhD; \\o/", "")),
+                    moderator=Person(text) if i % 2 else None,
+                    panelists=(Person(other, other),) if i % 3 == 1 else (),
+                )
+            )
+        items.append(replace(items[0], id=f"e{z}-untimed", start=None, end=None))
+        venue = HOSTILE[z] if z % 2 else ""
+        info = EditionInfo(f"e{z}", _one_line(HOSTILE[-z - 1]), venue, timezone=zone)
+        editions.append(Edition(info, tuple(items)))
+    site = replace(
+        program.site,
+        title="\ufeffSite, with; escapes\\N and a title long enough to fold: " + "語" * 30,
+        base_url="https://example.org/a,b;c^d/",
+    )
+    return replace(program, site=site, editions=tuple(editions))
+
+
+def test_hostile_text_gives_what_icalendar_gives_and_reads_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("SOURCE_DATE_EPOCH", raising=False)
+    program = hostile_program()
+    files = assert_same_as_icalendar(program)
+    found = events(Calendar.from_ical(files["calendar.ics"]))
+    scheduled = [(e.info, item) for e in program.editions for item in e.items if item.start]
+    assert len(found) == len(scheduled)
+    for _info, item in scheduled:
+        assert item.start is not None
+        event = found[f"{item.id}@example.org"]
+        # what a reader gets back: icalendar's normalisations, then the TEXT unescaped
+        assert str(event["SUMMARY"]) == _as_read(item.title)
+        assert str(event.get("DESCRIPTION", "")) == _as_read(calendar._description(item))
+        assert [str(c) for c in event["CATEGORIES"].cats] == [_as_read(item.type_label)]
+        assert utc(event, "DTSTART") == item.start.replace(microsecond=0).astimezone(UTC)
+        if item.end is None:
+            assert "DTEND" not in event
+        single = Calendar.from_ical(files[f"calendar/items/{item.id}.ics"])
+        assert [str(uid) for uid in events(single)] == [f"{item.id}@example.org"]
+    for line in files["calendar.ics"].split(b"\r\n"):
+        assert len(line) <= 75
+        line.decode("utf-8")  # never split inside a character
+
+
+def _as_read(text: str) -> str:
+    text = text.replace("\\N", "\n").replace("\r\n", "\n").replace("\r", "\n")
+    return text[1:] if text.startswith("\ufeff") else text
+
+
+@pytest.mark.parametrize("where", ["site title", "edition name", "base_url", "base_url CR"])
+def test_a_line_break_icalendar_cannot_write_is_refused(where: str) -> None:
+    program = check(OPTIONS).program
+    if where == "site title":
+        program = replace(program, site=replace(program.site, title="Tiny\nSystems"))
+    elif where.startswith("base_url"):
+        base_url = "https://x.org/a\rb/" if where.endswith("CR") else "https://x.org/a\nb/"
+        program = replace(program, site=replace(program.site, base_url=base_url))
+    else:
+        first = program.editions[0]
+        bad = replace(first, info=replace(first.info, name="Day\none"))
+        program = replace(program, editions=(bad, *program.editions[1:]))
+    with pytest.raises((AssertionError, ValueError)):
+        reference_outputs(program)
+    with pytest.raises(PipelineError, match="line break"):
+        calendar.outputs(program)
