@@ -13,11 +13,13 @@ from jinja2 import Environment
 
 from . import calendar, feeds, headers, jsonld, search_index
 from .cache import CACHE_DIR
-from .layout import uses_day_pages
+from .layout import edition_page, uses_day_pages, uses_edition_pages
 from .model import Program
 from .output_cache import cache_folder
 from .parallel import run_stages
 from .render import (
+    DAY_TEMPLATE,
+    PageSpec,
     day_page_contexts,
     make_environment,
     page_context,
@@ -93,12 +95,20 @@ def produce(
 
 
 def _render(program: Program, env: Environment, version: str) -> dict[str, str]:
-    """index.html, and with day pages (layout.py) one page per edition and day."""
+    """index.html; with day pages (layout.py) one page per edition and day, and on a site of
+    several editions a page per edition but the newest, which index.html lists."""
     day_pages = uses_day_pages(program)
     # With day pages, each day's events go on its own page: none are needed for index.html.
-    context = page_context(program, [] if day_pages else jsonld.events(program), version)
-    days = day_page_contexts(program, version) if day_pages else []
-    return render_pages_cached(env, context, days)
+    events = [] if day_pages else jsonld.events(program)
+    pages: list[PageSpec] = [("index.html", "index.html", page_context(program, events, version))]
+    if uses_edition_pages(program):
+        newest = program.editions[0].id
+        for edition in program.editions[1:]:
+            context = page_context(program, [], version, shown=edition.id)
+            pages.append((edition_page(edition.id, newest), "index.html", context))
+    if day_pages:
+        pages += [(name, DAY_TEMPLATE, day) for name, day in day_page_contexts(program, version)]
+    return render_pages_cached(env, pages)
 
 
 def _cache_dir(options: BuildOptions) -> Path:

@@ -21,7 +21,7 @@ from jinja2 import (
 from markupsafe import Markup
 
 from .jsonld import events_of
-from .layout import day_page, uses_day_pages
+from .layout import day_page, edition_page, uses_day_pages, uses_edition_pages
 from .model import Edition, Item, Program
 from .output_cache import OutputCache
 from .resources import templates_dir
@@ -55,6 +55,15 @@ class PageContext:
     asset_version: str
     # True when abstracts and papers live on day pages and this page lists items compactly.
     day_pages: bool = False
+    # The editions this page lists (all of them, unless each edition has its own page).
+    shown: tuple[EditionView, ...] = ()
+    edition_pages: bool = False
+
+    def edition_href(self, edition_id: str) -> str:
+        """The page that lists an edition: this one, or its own page (layout.py)."""
+        if not self.edition_pages or any(v.edition.id == edition_id for v in self.shown):
+            return ""
+        return edition_page(edition_id, self.editions[0].edition.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +77,7 @@ class DayPageContext:
     """Everything day.html may use: one edition's day with every item in full."""
 
     site_title: str
+    schedule: str  # the page that lists this day's edition
     edition: EditionView
     day: Day
     previous: DayLink | None
@@ -99,11 +109,17 @@ def make_environment(site_templates: Path | None = None) -> Environment:
 
 
 def page_context(
-    program: Program, json_ld: list[dict[str, Any]], asset_version: str
+    program: Program, json_ld: list[dict[str, Any]], asset_version: str, shown: str | None = None
 ) -> PageContext:
+    """The context of index.html, or with `shown`, of that edition's own page."""
     views = tuple(_edition_view(edition) for edition in program.editions)
     types = sorted({(item.type, item.type_label) for item in program.items})
     day_pages = uses_day_pages(program)
+    split = uses_edition_pages(program)
+    if split:
+        listed = tuple(v for v in views if v.edition.id == (shown or views[0].edition.id))
+    else:
+        listed = views
     return PageContext(
         title=program.site.title,
         description=program.site.description,
@@ -115,19 +131,24 @@ def page_context(
         json_ld=script_json([] if day_pages else json_ld),
         asset_version=asset_version,
         day_pages=day_pages,
+        shown=listed,
+        edition_pages=split,
     )
 
 
 def day_page_contexts(program: Program, asset_version: str) -> list[tuple[str, DayPageContext]]:
     """(file name, context) for every edition's every day, in schedule order."""
     pages = []
+    split = uses_edition_pages(program)
     for edition in program.editions:
         view = _edition_view(edition)
+        schedule = edition_page(edition.id, program.editions[0].id) if split else "index.html"
         links = [DayLink(day_page(edition.id, day.key), day.label) for day in view.days]
         for number, day in enumerate(view.days):
             events = events_of(program.site, edition.info, day.items)
             context = DayPageContext(
                 site_title=program.site.title,
+                schedule=schedule,
                 edition=view,
                 day=day,
                 previous=links[number - 1] if number else None,
@@ -161,10 +182,12 @@ _ITEM_PARTS = (ITEM_TEMPLATE, COMPACT_TEMPLATE, "item_time.html", "person.html")
 _rendering: Environment | None = None
 
 
-def render_pages_cached(
-    env: Environment, context: PageContext, days: list[tuple[str, DayPageContext]]
-) -> dict[str, str]:
-    """index.html and the day pages, with each item's fragments kept for the next build.
+# (file name, template, context) of one page to write.
+PageSpec = tuple[str, str, Any]
+
+
+def render_pages_cached(env: Environment, pages: list[PageSpec]) -> dict[str, str]:
+    """Every page, with each item's fragments kept for the next build (output_cache).
 
     A fragment is rendered from item.html (or item_compact.html) on its own, which gives what
     the include gives because the bundled templates read nothing but `item` and
@@ -175,7 +198,7 @@ def render_pages_cached(
     bundled = [(templates_dir() / name).read_text(encoding="utf-8") for name in _ITEM_PARTS]
     cache = OutputCache("render", salt=repr(sources))
     if sources != bundled or not cache.enabled:
-        return _render_all(env, context, days)
+        return _render_all(env, pages)
 
     def fragment(template: str, item: Item, before_band: bool) -> Markup:
         return Markup(cache.get(_render_item, template, item, bool(before_band)))
@@ -184,21 +207,18 @@ def render_pages_cached(
     overlay = env.overlay(loader=ChoiceLoader([DictLoader(stubs), env.loader or DictLoader({})]))
     _rendering = env
     try:
-        pages = _render_all(overlay, context, days, _item_fragment=fragment)
+        rendered = _render_all(overlay, pages, _item_fragment=fragment)
     finally:
         _rendering = None
     cache.save()
-    return pages
+    return rendered
 
 
-def _render_all(
-    env: Environment, context: PageContext, days: list[tuple[str, DayPageContext]], **extra: Any
-) -> dict[str, str]:
-    pages = {"index.html": env.get_template("index.html").render(page=context, **extra)}
-    day_template = env.get_template(DAY_TEMPLATE)
-    for name, day in days:
-        pages[name] = day_template.render(page=day, **extra)
-    return pages
+def _render_all(env: Environment, pages: list[PageSpec], **extra: Any) -> dict[str, str]:
+    return {
+        name: env.get_template(template).render(page=context, **extra)
+        for name, template, context in pages
+    }
 
 
 # No trailing newline: the fragment already ends with the one the item template ends with.

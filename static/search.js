@@ -178,7 +178,7 @@
     this.byLength = new Map();
     var self = this;
     manifest.ranges.forEach(function (range, number) {
-      range.forEach(function (term) {
+      frontDecoded(range).forEach(function (term) {
         self.terms.push(term);
         self.rangeOf.set(term, number);
         var bucket = self.byLength.get(term.length);
@@ -193,6 +193,16 @@
     this.cards = new Map();
     this.engines = new Map();
     this.termCache = new Map();
+  }
+
+  /* A range's terms from their front-coded lines (pipeline/search_shards.py front_coded). */
+  function frontDecoded(text) {
+    var terms = [], previous = "";
+    text.split("\n").forEach(function (line) {
+      previous = previous.slice(0, parseInt(line.charAt(0), 36)) + line.slice(1);
+      terms.push(previous);
+    });
+    return terms;
   }
 
   /* One edit (insert, delete, substitute, swap two neighbours) apart, in UTF-16 units: every
@@ -451,6 +461,7 @@
     site: function (manifest, load) { return new Site(manifest, load); },
     scriptLoader: scriptLoader,
     withinOneEdit: withinOneEdit,
+    frontDecoded: frontDecoded,
     words: words,
     fold: fold,
     parseQuery: parseQuery,

@@ -37,16 +37,24 @@ def _soup(path: Path) -> BeautifulSoup:
     return BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
 
 
-def test_index_lists_every_item_compactly_and_links_its_day_page(
+def test_pages_list_every_item_compactly_and_link_its_day_page(
     day_site: Path, sample_site: Path
 ) -> None:
-    index, full = _soup(day_site / "index.html"), _soup(sample_site / "index.html")
-    items = index.select("#program li.item")
-    # The same items in the same order as the full page, each with its time, title and people.
+    full = _soup(sample_site / "index.html")
+    index = _soup(day_site / "index.html")
+    # index.html lists the newest edition; every other edition has its page, in the same order.
+    editions = [str(e["id"]).removeprefix("edition-") for e in full.select("#program .edition")]
+    pages = ["index.html", *(f"edition-{e}.html" for e in editions[1:])]
+    nav = [str(a["href"]) for a in index.select("nav.edition-nav a")]
+    assert nav == ["#edition-" + editions[0]] + [
+        f"{page}#edition-{e}" for page, e in zip(pages[1:], editions[1:], strict=True)
+    ]
+    items = [li for page in pages for li in _soup(day_site / page).select("#program li.item")]
+    # The same items in the same order as the one-page schedule, each with time, title, people.
     assert [li["id"] for li in items] == [li["id"] for li in full.select("#program li.item")]
     assert not index.select("#program .abstract") and full.select("#program .abstract")
     assert not index.select('script[type="application/ld+json"]')
-    pages = set()
+    linked = set()
     for li in items:
         link = li.select_one(".item-title a")
         assert link is not None
@@ -54,10 +62,10 @@ def test_index_lists_every_item_compactly_and_links_its_day_page(
         assert anchor == li["id"]
         day = _soup(day_site / page)
         assert day.find(id=anchor) is not None, f"{page} lacks #{anchor}"
-        pages.add(page)
-    # Every day page is linked, and nothing else of that shape was written.
-    written = {p.name for p in day_site.glob("*.html")} - {"index.html"}
-    assert pages == written
+        linked.add(page)
+    # Every day page is linked, and no other page was written.
+    written = {p.name for p in day_site.glob("*.html")}
+    assert written == linked | set(pages)
     assert (day_site / "index.html").stat().st_size < (sample_site / "index.html").stat().st_size
 
 
@@ -71,7 +79,8 @@ def test_day_pages_show_the_details_with_their_events(day_site: Path, sample_sit
         events = json.loads(day.select_one('script[type="application/ld+json"]').string or "")
         scheduled = [li for li in day.select("li.item") if li.select_one("time")]
         assert len(events) <= len(scheduled)
-        assert day.select_one(".site-title a")["href"].startswith("index.html#day-")
+        back = str(day.select_one(".site-title a")["href"])
+        assert re.fullmatch(r"(index|edition-frugal-ml-2\d)\.html#day-[\w-]+", back), back
         assert "script-src 'none'" in str(
             day.select_one('meta[http-equiv="Content-Security-Policy"]')
         )

@@ -220,3 +220,18 @@ def test_within_one_edit_is_lunr_js_fuzzy_matching() -> None:
     rows = run_node(script, words)
     assert [r for r in rows if r[2] and not r[3]] == []
     assert sum(r[2] for r in rows) > len(words)
+
+
+def test_front_coded_terms_decode_the_same_in_both_languages() -> None:
+    from pipeline.search_shards import front_coded, front_decoded
+
+    terms = sorted(
+        ["", "a", "ab", "abc", "abd", "b", "x" * 50, "x" * 51 + "y", "é", "éa", "日本", "日本語",
+         "\U0001f600", "\U0001f600a", "\U0001f601", "\ue000", "\uffff", "z\U0001f600\U0001f601"],
+        key=lambda t: t.encode("utf-16-be"),
+    )  # fmt: skip
+    coded = front_coded(terms)
+    assert len(coded) < sum(len(t) + 1 for t in terms)
+    assert front_decoded(coded) == terms
+    decode = "console.log(JSON.stringify(PipelineSearch.frontDecoded(input)))"
+    assert run_node(decode, coded) == terms
