@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
+import numpy as np
+
 from .stemmer import stem
 from .tokens import FOLD_LABEL, STOP_WORDS, fold
 
@@ -121,50 +123,78 @@ def term_index(
 def _build(fields: dict[str, int], documents: Sequence[Mapping[str, FieldCounts]]) -> TermIndex:
     field_names = list(fields)
     width = len(field_names)
-    # postings[term] -> [positions, frequencies] per field, in first-seen (Builder) order.
-    postings: dict[str, list[tuple[list[int], list[int]]]] = {}
-    norms: list[list[float]] = [[] for _ in field_names]
+    count = len(documents)
+    # Every (document, field, term) posting end to end, in the Builder's order: documents in
+    # order, fields in order, terms first-seen. Then numpy sorts and weighs them in bulk.
+    terms_flat: list[str] = []
+    frequencies: list[int] = []
+    sizes: list[int] = []
     lengths: list[list[int]] = [[] for _ in field_names]
-    for position, document in enumerate(documents):
+    for document in documents:
         for f, name in enumerate(field_names):
             field_counts, length = document[name]
-            for term, tf in field_counts.items():
-                posting = postings.get(term)
-                if posting is None:
-                    posting = postings[term] = [([], []) for _ in range(width)]
-                positions, frequencies = posting[f]
-                positions.append(position)
-                frequencies.append(tf)
+            terms_flat += field_counts
+            frequencies += field_counts.values()
+            sizes.append(len(field_counts))
             lengths[f].append(length if field_counts else -1)
-    count = len(documents)
+    norms: list[list[float]] = []
     for f in range(width):
         total = sum(max(length, 0) for length in lengths[f])
         average = total / count if count else 0.0
         # The Builder computes a norm only for a field with terms: an empty field everywhere
         # has average 0. Same operations, same order, so the floats are identical.
-        norms[f] = [
-            K1 * (1 - B + B * (length / average)) if length >= 0 else 0.0 for length in lengths[f]
-        ]
-    k1_plus_1 = K1 + 1
-    boosts = [fields[name] for name in field_names]
-    term_numbers = {term: number for number, term in enumerate(postings)}
+        norms.append(
+            [K1 * (1 - B + B * (length / average)) if length >= 0 else 0.0 for length in lengths[f]]
+        )
+    # A term's vector index is the order the Builder first met it in.
+    numbers = {term: number for number, term in enumerate(dict.fromkeys(terms_flat))}
+    ordered = sorted(numbers, key=_js_order)
+    rank = np.empty(len(ordered), dtype=np.int64)
+    rank[[numbers[term] for term in ordered]] = np.arange(len(ordered), dtype=np.int64)
+    ids = np.fromiter(map(numbers.__getitem__, terms_flat), dtype=np.int64, count=len(terms_flat))
+    cell = np.repeat(np.arange(len(sizes), dtype=np.int64), np.asarray(sizes, dtype=np.int64))
+    doc, field = cell // width, cell % width
+    # By term (lunr.js order), then field, then document: each (term, field) run is one
+    # posting list with ascending positions.
+    order = np.lexsort((doc, field, rank[ids]))
+    ids, doc, field = ids[order], doc[order], field[order]
+    tf = np.asarray(frequencies, dtype=np.float64)[order]
+    # lunr.py counts a term's documents field by field: its postings in every field.
+    with_term = np.bincount(ids, minlength=len(numbers)).tolist()
+    idf_by_number = [math.log(1 + abs((count - n + 0.5) / (n + 0.5))) for n in with_term]
+    idf = np.asarray(idf_by_number, dtype=np.float64)[ids]
+    norm = np.asarray(norms, dtype=np.float64).reshape(width, count)[field, doc]
+    boost = np.asarray([fields[name] for name in field_names], dtype=np.float64)[field]
+    # The final `* 1` is the document boost lunr.py multiplies by.
+    weights = round_3(idf * ((K1 + 1) * tf) / (norm + tf) * boost * 1)
+    positions = doc.tolist()
+    # Where each (term, field) run starts and ends in the sorted postings.
+    run_of = rank[ids] * width + field
+    starts = np.searchsorted(run_of, np.arange(len(ordered) * width + 1, dtype=np.int64)).tolist()
     terms: list[TermPostings] = []
-    for term in sorted(postings, key=_js_order):
-        posting = postings[term]
-        with_term = sum(len(positions) for positions, _ in posting)
-        x = (count - with_term + 0.5) / (with_term + 0.5)
-        idf = math.log(1 + abs(x))
-        per_field = []
-        for f, (positions, frequencies) in enumerate(posting):
-            norm, boost = norms[f], boosts[f]
-            # The final `* 1` is the document boost lunr.py multiplies by.
-            weights = [
-                round(idf * (k1_plus_1 * tf) / (norm[p] + tf) * boost * 1, 3)
-                for p, tf in zip(positions, frequencies, strict=True)
-            ]
-            per_field.append((positions, weights))
-        terms.append(TermPostings(term, term_numbers[term], tuple(per_field)))
+    for r, term in enumerate(ordered):
+        per_field = tuple(
+            (positions[starts[r * width + f] : starts[r * width + f + 1]],
+             weights[starts[r * width + f] : starts[r * width + f + 1]])
+            for f in range(width)
+        )  # fmt: skip
+        terms.append(TermPostings(term, numbers[term], per_field))
     return TermIndex(tuple(field_names), count, tuple(terms))
+
+
+def round_3(values: np.ndarray) -> list[float]:
+    """Python's round(x, 3) of each value, as floats.
+
+    round() rounds the exact binary value to three decimals and reads the decimal back; so
+    does rint(x * 1000) / 1000, except when x * 1000 lands so near a half that the rounding of
+    the product decides it. Those few are handed to round() itself."""
+    scaled = values * 1000.0
+    rounded = np.rint(scaled) / 1000.0
+    near_half = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6
+    out: list[float] = rounded.tolist()
+    for i in np.flatnonzero(near_half).tolist():
+        out[i] = round(float(values[i]), 3)
+    return out
 
 
 def _js_order(term: str) -> bytes:

@@ -103,8 +103,9 @@ class OutputCache:
     """Memoised per-item values of one stage; `get` computes whatever is not stored."""
 
     def __init__(self, stage: str, salt: str = "") -> None:
-        # `salt` stands for whatever else the values depend on (a template's source, say).
-        self.salt = salt
+        # `salt` stands for whatever else the values depend on (a template's source, say); it
+        # goes into every key, so it is shortened to a digest once.
+        self.salt = hashlib.sha256(salt.encode("utf-8", "surrogatepass")).hexdigest()
         self.path = None if _folder is None else _folder / f"{stage}.pickle"
         self.entries: dict[bytes, Any] = _load(self.path) if self.path else {}
         self.used: dict[bytes, Any] = {}

@@ -101,6 +101,9 @@ def make_environment(site_templates: Path | None = None) -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # A build renders tens of thousands of includes; templates cannot change meanwhile,
+        # and checking each one's file on every include cost a second at 10,000 items.
+        auto_reload=False,
     )
     env.filters["hhmm"] = lambda value: value.strftime("%H:%M") if value else ""
     env.filters["iso"] = lambda value: value.isoformat() if value else ""

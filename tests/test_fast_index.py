@@ -72,3 +72,19 @@ def test_cached_parallel_build_equals_plain_build(
     )
     assert report.stage_seconds["read.check"] >= 0
     assert _tree(tmp_path / "cached") == _tree(tmp_path / "plain")
+
+
+def test_round_3_is_pythons_round_even_next_to_a_half() -> None:
+    import random
+
+    import numpy as np
+
+    from pipeline.fast_index import round_3
+
+    rng = random.Random(7)
+    values = [rng.uniform(0, 50) for _ in range(200_000)]
+    # Decimal halves and their neighbours, where rounding the product x * 1000 could decide.
+    for k in range(0, 60_000, 7):
+        half = (k + 0.5) / 1000
+        values += [half, float(np.nextafter(half, 0.0)), float(np.nextafter(half, 100.0))]
+    assert round_3(np.asarray(values, dtype=np.float64)) == [round(v, 3) for v in values]
