@@ -32,9 +32,28 @@ PIPELINE = [FOLD_LABEL, "stemmer"]
 
 
 # Words already folded, filtered and stemmed, for every document of the build: a site's
-# vocabulary is small next to its word count, so each distinct word is stemmed once.
-_TERMS: dict[str, str | None] = {}
+# vocabulary is small next to its word count, so each distinct word is stemmed once. A stop
+# word maps to _STOP, which no term can equal (terms hold letters, digits and marks only).
+_TERMS: dict[str, str] = {}
 _TERMS_MAX = 500_000
+_STOP = "\x00"
+
+
+def _term(word: str) -> str:
+    folded = fold(str(word).lower() if word else "")
+    return _STOP if folded in STOP_WORDS else stem(folded)
+
+
+def _looked_up(words: Sequence[str]) -> list[str]:
+    """Each word's term (or _STOP), looked up in bulk; only new words are computed."""
+    if len(_TERMS) > _TERMS_MAX:
+        _TERMS.clear()
+    found: list[str | None] = list(map(_TERMS.get, words))
+    if None in found:
+        for i, term in enumerate(found):
+            if term is None:
+                found[i] = _TERMS[words[i]] = _term(words[i])
+    return found  # type: ignore[return-value]
 
 
 def index_terms(words: Sequence[str]) -> list[str]:
@@ -43,23 +62,8 @@ def index_terms(words: Sequence[str]) -> list[str]:
     lunr.py's Tokenizer lower-cases each list element again and its Token objects are always
     truthy, so a word that folds to "" stays a term "" exactly as in the Builder.
     """
-    if len(_TERMS) > _TERMS_MAX:
-        _TERMS.clear()
-    cache = _TERMS
-    terms: list[str] = []
-    append = terms.append
-    for word in words:
-        term = cache.get(word, _MISSING)
-        if term is _MISSING:
-            folded = fold(str(word).lower() if word else "")
-            term = None if folded in STOP_WORDS else stem(folded)
-            cache[word] = term
-        if term is not None:
-            append(term)
-    return terms
+    return [term for term in _looked_up(words) if term is not _STOP]
 
-
-_MISSING: Any = object()
 
 # What one document field contributes: its terms' frequencies in first-seen order, and its
 # length in terms.
@@ -72,8 +76,11 @@ def document_counts(
     """Each field's FieldCounts for one document: what a rebuild may keep for unchanged ones."""
     out: dict[str, FieldCounts] = {}
     for name in fields:
-        terms = index_terms(document.get(name) or ())
-        out[name] = (dict(Counter(terms)), len(terms))
+        terms = _looked_up(document.get(name) or ())
+        # Counting first and dropping the stop words after keeps the first-seen order.
+        counts = Counter(terms)
+        stops = counts.pop(_STOP, 0)
+        out[name] = (dict(counts), len(terms) - stops)
     return out
 
 

@@ -5,6 +5,7 @@ The browser runs the same rules in JavaScript; tests compare the two on the same
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from functools import lru_cache
 
@@ -14,6 +15,9 @@ from lunr.stop_word_filter import WORDS as LUNR_STOP_WORDS
 # A word is a run of letters, digits and combining marks; everything else separates words.
 # Same class as the JavaScript /[\p{L}\p{N}\p{M}]+/gu, so `C++`, `10:30` or `a~b` are just words.
 WORD = regex.compile(r"[\p{L}\p{N}\p{M}]+")
+# The same class on ASCII text, where it is just letters and digits: the standard engine finds
+# them several times faster, and most text is ASCII.
+_ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
 # Letters that Unicode decomposition does not reduce to ASCII but a reader types without accent.
 _SPECIAL_FOLDS = {
     "ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "ł": "l",
@@ -25,7 +29,8 @@ FOLD_LABEL = "foldAccents"
 
 def words(text: str) -> list[str]:
     """Lower-cased words of a text, before folding or stemming."""
-    return [match.lower() for match in WORD.findall(text)]
+    pattern = _ASCII_WORD if text.isascii() else WORD
+    return list(map(str.lower, pattern.findall(text)))
 
 
 @lru_cache(maxsize=65536)

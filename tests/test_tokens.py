@@ -1,6 +1,8 @@
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from pipeline.tokens import fold, words
+from pipeline.tokens import WORD, fold, words
 
 
 @pytest.mark.parametrize(
@@ -40,3 +42,8 @@ def test_words_split_on_anything_but_letters_digits_and_marks(
 )
 def test_fold_strips_accents_and_special_letters(word: str, folded: str) -> None:
     assert fold(word) == folded
+
+
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=200))
+def test_ascii_fast_path_finds_the_same_words(text: str) -> None:
+    assert words(text) == [m.lower() for m in WORD.findall(text)]
