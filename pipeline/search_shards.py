@@ -30,6 +30,9 @@ FORMAT_VERSION = 2
 RANGE_BYTES = 40_000
 # A first page of ten results touches up to ten files: small ones keep those bytes few.
 CARDS_PER_FILE = 8
+# Above this many documents a broad word matches thousands, and lunr.js takes more than a
+# frame to score them: the manifest tells the page to search in a worker.
+WORKER_MIN_DOCUMENTS = 3000
 GLOBAL = "pipelineSearchParts"
 
 
@@ -130,7 +133,11 @@ def shard_files(
         "cards": sum(len(v) for k, v in files.items() if k.startswith("search/cards/")),
     }
     manifest = _manifest(index, cards, ranges, field_aliases, edition_order)
-    manifest.update(dayPages=day_pages, bytes=loaded_bytes)
+    manifest.update(
+        dayPages=day_pages,
+        bytes=loaded_bytes,
+        worker=index.document_count >= WORKER_MIN_DOCUMENTS,
+    )
     files["search/manifest.js"] = _script("manifest", manifest)
     return files
 

@@ -207,7 +207,7 @@
   var prefetching = false;
   function prefetch() {
     var m = engine && engine.manifest;
-    if (prefetching || !m || !m.bytes || m.bytes.ranges + m.bytes.cards > PREFETCH_MAX_BYTES) return;
+    if (prefetching || !m || !m.bytes || !engine.loadCards || m.bytes.ranges + m.bytes.cards > PREFETCH_MAX_BYTES) return;
     prefetching = true;
     var steps = [];
     for (var c = 0; c * m.cardsPerFile < m.documents; c++) steps.push(engine.loadCards.bind(engine, [c * m.cardsPerFile]));
@@ -304,7 +304,22 @@
     if (!parts.manifest || !tag) throw new Error("the search manifest did not load");
     var base = tag.src.replace(/search\/manifest\.js.*$/, "");
     var version = (/[?&]v=([^&]*)/.exec(tag.src) || [])[1] || "";
-    engine = window.PipelineSearch.site(parts.manifest, window.PipelineSearch.scriptLoader(doc, base, version));
+    var here = function () {
+      return window.PipelineSearch.site(parts.manifest, window.PipelineSearch.scriptLoader(doc, base, version));
+    };
+    engine = null;
+    // A large site's manifest asks for a worker, where the page may start one (not on file://).
+    if (parts.manifest.worker && location.protocol !== "file:" && window.Worker) {
+      try {
+        var assets = base + "assets/";
+        var tagged = version ? "?v=" + version : "";
+        engine = window.PipelineSearch.remote(parts.manifest, new Worker(assets + "search-worker.js" + tagged),
+          [assets + "lunr.js" + tagged, assets + "search.js" + tagged], base, version, here);
+      } catch (e) {
+        engine = null;
+      }
+    }
+    engine = engine || here();
     doc.documentElement.setAttribute("data-search", "ready");
     update();
     if (doc.readyState === "complete") prefetch();

@@ -425,6 +425,50 @@
     return terms;
   };
 
+  /* The same answers from a Site in a worker (assets/search-worker.js). Until the worker says
+     it works, questions wait; if it cannot start, `fallback()` gives a Site on this thread. */
+  function Remote(manifest, worker, scripts, base, version, fallback) {
+    var self = this;
+    this.manifest = manifest;
+    this.pipeline = root.lunr.Pipeline.load(manifest.lunr.pipeline);
+    this.termCache = new Map();
+    this.pending = new Map();
+    this.asked = 0;
+    this.local = null;
+    this.worker = worker;
+    function giveUp() {
+      worker.terminate();
+      self.local = fallback();
+      self.pending.forEach(function (waiting) {
+        self.local.find.apply(self.local, waiting.question).then(waiting.resolve, waiting.reject);
+      });
+      self.pending.clear();
+    }
+    worker.onerror = function (event) { event.preventDefault(); giveUp(); };
+    worker.onmessage = function (event) {
+      var message = event.data, waiting = self.pending.get(message.id);
+      if (message.type === "broken") { giveUp(); return; }
+      if (!waiting) return;
+      self.pending.delete(message.id);
+      if (message.type === "found") waiting.resolve(message.found);
+      else waiting.reject(new Error(message.message));
+    };
+    // The page has parsed the manifest already: the worker gets a copy rather than a download.
+    worker.postMessage({ type: "init", scripts: scripts, manifest: manifest, base: base, version: version });
+  }
+
+  Remote.prototype.find = function (text, filters, limit, offset) {
+    if (this.local) return this.local.find(text, filters, limit, offset);
+    var self = this, id = ++this.asked;
+    return new Promise(function (resolve, reject) {
+      self.pending.set(id, { resolve: resolve, reject: reject, question: [text, filters, limit, offset] });
+      self.worker.postMessage({ type: "find", id: id, text: text, filters: filters, limit: limit, offset: offset });
+    });
+  };
+
+  Remote.prototype.href = function (card) { return Site.prototype.href.call(this, card); };
+  Remote.prototype.termsOf = function (word) { return Site.prototype.termsOf.call(this, word); };
+
   /* Loads search/<key>.js files as scripts (they also load from file://), each keyed by its
      own path in a shared global; `base` is the site's folder URL, `version` its ?v= tag. */
   function scriptLoader(doc, base, version) {
@@ -459,6 +503,9 @@
   root.PipelineSearch = {
     create: function (data) { return new Complete(data); },
     site: function (manifest, load) { return new Site(manifest, load); },
+    remote: function (manifest, worker, scripts, base, version, fallback) {
+      return new Remote(manifest, worker, scripts, base, version, fallback);
+    },
     scriptLoader: scriptLoader,
     withinOneEdit: withinOneEdit,
     frontDecoded: frontDecoded,

@@ -178,3 +178,30 @@ def test_typed_query_reaches_the_url_once_typing_pauses(page: Page, fixture_dist
     open_site(page, (fixture_dist / "index.html").as_uri())
     page.locator("#q").press_sequentially("rocket")
     expect(page).to_have_url(re.compile(r"\?q=rocket$"))
+
+
+def test_a_large_site_searches_in_a_worker_and_ranks_the_same(
+    page: Page,
+    tmp_path: Path,
+    serve: Callable[[Path], str],
+    monkeypatch: pytest.MonkeyPatch,
+    console_errors: list[str],
+) -> None:
+    """A site whose manifest asks for a worker answers from assets/search-worker.js, over
+    http, with the same rankings as Python; any document count can be made to ask."""
+    from pipeline import search_shards
+
+    from .conftest import CORPUS, REPO
+
+    if not CORPUS.is_dir():
+        pytest.skip(f"{CORPUS} is absent")
+    monkeypatch.setattr(search_shards, "WORKER_MIN_DOCUMENTS", 1)
+    site = tmp_path / "dist"
+    config = REPO / "examples" / "emc2.toml"
+    build(BuildOptions(content_dir=CORPUS, out_dir=site, config_path=config, keep_going=True))
+    workers: list[str] = []
+    page.on("worker", lambda worker: workers.append(worker.url))
+    open_site(page, serve(site))
+    cross_check(page, site, [*CORPUS_QUERIES[:25], "sparsty", "quant"])
+    assert [url for url in workers if "assets/search-worker.js" in url]
+    assert not console_errors
