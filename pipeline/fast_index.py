@@ -87,11 +87,12 @@ def document_counts(
 @dataclass(frozen=True, slots=True)
 class TermPostings:
     """One term: its vector index (the Builder's first-seen order) and, per field in field
-    order, the documents holding it (ascending positions) with the term's BM25 weight in each."""
+    order, the documents holding it (ascending positions) with the term's BM25 weight in each,
+    in integer thousandths (lunr.py rounds weights to three decimals: w / 1000 is its float)."""
 
     term: str
     index: int
-    fields: tuple[tuple[list[int], list[float]], ...]
+    fields: tuple[tuple[list[int], list[int]], ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,7 +174,7 @@ def _build(fields: dict[str, int], documents: Sequence[Mapping[str, FieldCounts]
     norm = np.asarray(norms, dtype=np.float64).reshape(width, count)[field, doc]
     boost = np.asarray([fields[name] for name in field_names], dtype=np.float64)[field]
     # The final `* 1` is the document boost lunr.py multiplies by.
-    weights = round_3(idf * ((K1 + 1) * tf) / (norm + tf) * boost * 1)
+    weights = thousandths(idf * ((K1 + 1) * tf) / (norm + tf) * boost * 1)
     positions = doc.tolist()
     # Where each (term, field) run starts and ends in the sorted postings.
     run_of = rank[ids] * width + field
@@ -189,18 +190,18 @@ def _build(fields: dict[str, int], documents: Sequence[Mapping[str, FieldCounts]
     return TermIndex(tuple(field_names), count, tuple(terms))
 
 
-def round_3(values: np.ndarray) -> list[float]:
-    """Python's round(x, 3) of each value, as floats.
+def thousandths(values: np.ndarray) -> list[int]:
+    """round(x, 3) * 1000 of each value, as integers: n / 1000 is then exactly the float
+    Python's round(x, 3) gives (both are the double nearest the decimal n/1000).
 
-    round() rounds the exact binary value to three decimals and reads the decimal back; so
-    does rint(x * 1000) / 1000, except when x * 1000 lands so near a half that the rounding of
-    the product decides it. Those few are handed to round() itself."""
+    round() rounds the exact binary value to three decimals; so does rint(x * 1000), except
+    when x * 1000 lands so near a half that the rounding of the product decides it. Those few
+    are handed to round() itself."""
     scaled = values * 1000.0
-    rounded = np.rint(scaled) / 1000.0
+    out: list[int] = np.rint(scaled).astype(np.int64).tolist()
     near_half = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6
-    out: list[float] = rounded.tolist()
     for i in np.flatnonzero(near_half).tolist():
-        out[i] = round(float(values[i]), 3)
+        out[i] = round(round(float(values[i]), 3) * 1000)
     return out
 
 
@@ -224,7 +225,7 @@ def serialize(index: TermIndex, refs: Sequence[str]) -> dict[str, Any]:
         for f, (positions, weights) in enumerate(entry.fields):
             serialized[index.fields[f]] = dict.fromkeys((refs[p] for p in positions), empty)
             for p, w in zip(positions, weights, strict=True):
-                vectors[p][f].append((entry.index, w))
+                vectors[p][f].append((entry.index, w / 1000))
         serialized["_index"] = entry.index
         inverted.append([entry.term, serialized])
     field_vectors: list[list[Any]] = []

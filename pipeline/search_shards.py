@@ -11,13 +11,14 @@ Files, each a script so the page also searches when opened from file://:
 - search/manifest.js: fields, pipeline, field aliases, every term (grouped by range), and per
   document what the filters need (kind, edition, type, day);
 - search/terms/<n>.js: one term range: each term's vector index and, per field, the documents
-  holding it (delta-coded positions) with the term's weight in each;
+  holding it (delta-coded positions) with the term's weight in each (integer thousandths);
 - search/cards/<n>.js: the result cards of CARDS_PER_FILE consecutive documents.
 """
 
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -79,11 +80,7 @@ def front_decoded(text: str) -> list[str]:
 
 
 def _deltas(positions: list[int]) -> list[int]:
-    out, last = [], 0
-    for p in positions:
-        out.append(p - last)
-        last = p
-    return out
+    return list(map(operator.sub, positions, [0, *positions[:-1]]))
 
 
 def _term_row(entry: TermPostings) -> list[Any]:

@@ -272,7 +272,8 @@
           postings[position] = empty;
           var pairs = byPosition[position];
           if (pairs === undefined) byPosition[position] = pairs = [];
-          pairs.push(row[1], weights[k]);
+          // Weights come in thousandths: lunr.py rounds them to three decimals.
+          pairs.push(row[1], weights[k] / 1000);
         }
         entry[fields[f]] = postings;
       }

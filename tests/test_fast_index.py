@@ -74,12 +74,12 @@ def test_cached_parallel_build_equals_plain_build(
     assert _tree(tmp_path / "cached") == _tree(tmp_path / "plain")
 
 
-def test_round_3_is_pythons_round_even_next_to_a_half() -> None:
+def test_thousandths_are_pythons_round_even_next_to_a_half() -> None:
     import random
 
     import numpy as np
 
-    from pipeline.fast_index import round_3
+    from pipeline.fast_index import thousandths
 
     rng = random.Random(7)
     values = [rng.uniform(0, 50) for _ in range(200_000)]
@@ -87,4 +87,5 @@ def test_round_3_is_pythons_round_even_next_to_a_half() -> None:
     for k in range(0, 60_000, 7):
         half = (k + 0.5) / 1000
         values += [half, float(np.nextafter(half, 0.0)), float(np.nextafter(half, 100.0))]
-    assert round_3(np.asarray(values, dtype=np.float64)) == [round(v, 3) for v in values]
+    got = thousandths(np.asarray(values, dtype=np.float64))
+    assert [n / 1000 for n in got] == [round(v, 3) for v in values]
