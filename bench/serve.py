@@ -68,7 +68,10 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         self.send_response(200)
         self.send_header("Content-Type", self.guess_type(str(path)))
         self.send_header("Content-Length", str(len(body)))
-        self.send_header("Cache-Control", "no-store")
+        # Cacheable like a real host's files: a worker's importScripts of a script the page
+        # already loaded comes from the cache. Every measurement opens a fresh browser context
+        # (Browser.new_page), so nothing is cached across measurements.
+        self.send_header("Cache-Control", "public, max-age=3600")
         if encoding:
             self.send_header("Content-Encoding", encoding)
         self.end_headers()
