@@ -12,7 +12,7 @@ from typing import Any, NoReturn
 
 import yaml
 from yaml.composer import Composer
-from yaml.constructor import ConstructorError
+from yaml.constructor import ConstructorError, SafeConstructor
 
 from .errors import Problem
 
@@ -35,7 +35,7 @@ KeyPath = tuple[str | int, ...]
 
 # A line that opens or closes frontmatter (Jekyll's rule: three or more dashes, or '...').
 _OPEN = re.compile(r"-{3,}[ \t]*")
-_CLOSE = re.compile(r"(?:-{3,}|\.\.\.)[ \t]*")
+_CLOSE_LINE = re.compile(r"^(?:-{3,}|\.\.\.)[ \t]*$", re.MULTILINE)
 # Characters YAML refuses anywhere in a stream (YAML 1.1, 5.1): found up front to name them.
 _UNPRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
@@ -69,7 +69,25 @@ class DocumentError(Exception):
         self.problem = problem
 
 
-class _Loader(Composer, _CLoader):  # type: ignore[misc]
+class _Constructor(SafeConstructor):
+    """PyYAML's safe constructor; a value it cannot build is a YAML error at its line."""
+
+    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
+        # PyYAML's constructors let ValueError and friends escape on values such as
+        # 2019-02-30 or `!!int 0b`; turn them into YAML errors that carry the node's line.
+        try:
+            return super().construct_object(node, deep)
+        except yaml.YAMLError:
+            raise
+        except (ValueError, TypeError, AttributeError, IndexError, OverflowError) as exc:
+            shown = node.value if isinstance(node, yaml.ScalarNode) else node.tag
+            reason = (
+                f"{str(shown)[:60]!r} cannot be read as {_tag_name(node.tag)} ({str(exc)[:80]})"
+            )
+            raise ConstructorError(None, None, reason, node.start_mark) from None
+
+
+class _Loader(Composer, _Constructor, _CLoader):  # type: ignore[misc]
     """libyaml's fast parser with PyYAML's Python composer, limited in depth and size.
 
     Composing in Python costs about a second on a 10,000-paper file, but it turns a
@@ -97,20 +115,6 @@ class _Loader(Composer, _CLoader):  # type: ignore[misc]
         finally:
             self.depth -= 1
 
-    def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
-        # PyYAML's constructors let ValueError and friends escape on values such as
-        # 2019-02-30 or `!!int 0b`; turn them into YAML errors that carry the node's line.
-        try:
-            return super().construct_object(node, deep)
-        except yaml.YAMLError:
-            raise
-        except (ValueError, TypeError, AttributeError, IndexError, OverflowError) as exc:
-            shown = node.value if isinstance(node, yaml.ScalarNode) else node.tag
-            reason = (
-                f"{str(shown)[:60]!r} cannot be read as {_tag_name(node.tag)} ({str(exc)[:80]})"
-            )
-            raise ConstructorError(None, None, reason, node.start_mark) from None
-
 
 class _Limit(yaml.YAMLError):
     def __init__(self, mark: Any, message: str) -> None:
@@ -136,18 +140,21 @@ def parse_document(path: str, raw: bytes) -> Document:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text.strip():
         fail(1, "file is empty; a schedule item starts with '---' and YAML frontmatter")
-    lines = text.split("\n")
-    if not _OPEN.fullmatch(lines[0]):
+    first_end = text.find("\n")
+    if not _OPEN.fullmatch(text if first_end < 0 else text[:first_end]):
+        lines = text.split("\n")
         opener = next((n for n, line in enumerate(lines[:20], 1) if _OPEN.fullmatch(line)), 0)
         hint = f" (found '---' on line {opener}; nothing may come before it)" if opener else ""
         fail(
             1, f"no frontmatter: the file must start with a line '---', then YAML, then '---'{hint}"
         )
-    close = next((n for n in range(1, len(lines)) if _CLOSE.fullmatch(lines[n])), 0)
-    if not close:
+    # The first closing line after the opener, found without splitting the body into lines.
+    closer = _CLOSE_LINE.search(text, first_end + 1) if first_end >= 0 else None
+    if closer is None:
         fail(1, "frontmatter is not closed: add a line '---' after the YAML")
-    frontmatter = "\n".join(lines[1:close])
-    body = "\n".join(lines[close + 1 :])
+    close = text.count("\n", 0, closer.start())
+    frontmatter = text[first_end + 1 : closer.start() - 1]
+    body = text[closer.end() + 1 :]
     if len(body) > MAX_BODY_CHARS:
         fail(
             close + 2,
@@ -159,6 +166,9 @@ def parse_document(path: str, raw: bytes) -> Document:
     if bad:
         line = frontmatter.count("\n", 0, bad.start()) + offset
         fail(line, f"control character U+{ord(bad.group()):04X} is not allowed in YAML; delete it")
+    fast = _parse_fast(frontmatter, offset)
+    if fast is not None:
+        return Document(path, fast.data, fast.lines, body, close + 2, fast.written)
     node = _compose(frontmatter, offset, fail)
     if node is None:
         fail(1, "frontmatter is empty; it needs at least 'edition' and 'type'")
@@ -195,6 +205,124 @@ def _decode(raw: bytes, fail: Any) -> str:
             "save the file as UTF-8 (it may be Latin-1 or Windows-1252)",
         )
     raise AssertionError("unreachable")
+
+
+class _Slow(Exception):
+    """The fast path met something it does not vouch for; the checked path decides."""
+
+
+def _parse_fast(text: str, offset: int) -> _Read | None:
+    """The frontmatter read by libyaml alone, or None to take the checked path.
+
+    libyaml composes a typical file in a tenth of the time PyYAML's composer takes, but it
+    has no depth limit. Every nested value needs its own indicator ('[', '{', '-', '?' or
+    ':'), so counting those bounds its recursion far below what crashes. Without a '*' there
+    is no alias, so the nodes form a tree that one pass can index and build. Whatever is not
+    plainly valid (a YAML error, a limit, a duplicate key, a tag the shortcut does not build)
+    goes to the checked path, which reports it exactly as before.
+    """
+    if not _FAST or "*" in text or sum(map(text.count, "[{-?:")) > _FAST_INDICATORS:
+        return None
+    loader = _FastLoader(text)
+    try:
+        node = loader.get_single_node()
+    except Exception:
+        return None
+    finally:
+        loader.dispose()
+    if not isinstance(node, yaml.MappingNode):
+        return None
+    read = _Read(offset)
+    try:
+        read.data = read.value(node, (), 1)
+    except Exception:  # _Slow, or an error the checked path reports (or raises) its own way
+        return None
+    return read
+
+
+_FAST = bool(getattr(yaml, "__with_libyaml__", False))
+# libyaml's composer crashes the interpreter some tens of thousands of levels deep (8 MB stack).
+_FAST_INDICATORS = 1000
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+# Scalars PyYAML builds in one step. The constructors of other tags (such as !!map on a
+# scalar) are generators whose errors only surface when construct_document finishes them.
+_SCALAR_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}" for name in ("null", "bool", "int", "float", "timestamp")
+)
+
+
+class _FastLoader(_CLoader):  # type: ignore[misc]
+    """libyaml's composer, remembering the tags its resolver gave.
+
+    A tag depends only on the kind of node, its text and how it was quoted (there are no
+    path resolvers), and keys and many values recur from file to file.
+    """
+
+    def resolve(self, kind: type[yaml.Node], value: str | None, implicit: Any) -> str:
+        key = (kind, value, implicit)
+        tag = _TAGS.get(key)
+        if tag is None:
+            if len(_TAGS) >= 10_000:
+                _TAGS.clear()
+            tag = _TAGS[key] = super().resolve(kind, value, implicit)
+        return tag
+
+
+_TAGS: dict[tuple[type[yaml.Node], str | None, Any], str] = {}
+
+
+class _Read:
+    """_Walk's index and PyYAML's safe construction of an alias-free tree, in one pass.
+
+    Maps with string keys, lists and strings are built here (as PyYAML builds them), dates,
+    numbers, booleans and nulls by PyYAML's constructor. Anything the checked path
+    would report (depth, size, a repeated key) or that needs PyYAML's full constructor
+    (merge keys, sets, other tags) raises _Slow.
+    """
+
+    def __init__(self, offset: int) -> None:
+        self.offset = offset
+        self.lines: dict[KeyPath, int] = {}
+        self.written: dict[KeyPath, str] = {}
+        self.data: Any = None
+        # Values PyYAML's composer counts (keys too), for its MAX_NODES limit.
+        self.count = 0
+        self.scalars = _Constructor()
+
+    def value(self, node: yaml.Node, path: KeyPath, depth: int) -> Any:
+        self.count += 1
+        if depth > MAX_DEPTH or self.count > MAX_NODES:
+            raise _Slow
+        self.lines[path] = node.start_mark.line + self.offset
+        tag = node.tag
+        if isinstance(node, yaml.ScalarNode):
+            self.written[path] = node.value
+            if tag == _STR:
+                return node.value
+            if tag in _SCALAR_TAGS:
+                return self.scalars.construct_object(node)
+            raise _Slow
+        if tag == _MAP and isinstance(node, yaml.MappingNode):
+            mapping: dict[str, Any] = {}
+            for key_node, value_node in node.value:
+                key = key_node.value
+                if key_node.tag != _STR or not isinstance(key_node, yaml.ScalarNode):
+                    raise _Slow
+                if key in mapping:
+                    raise _Slow
+                self.count += 1
+                child = (*path, key)
+                mapping[key] = self.value(value_node, child, depth + 1)
+                self.lines[child] = key_node.start_mark.line + self.offset
+            return mapping
+        if tag == _SEQ and isinstance(node, yaml.SequenceNode):
+            return [
+                self.value(child, (*path, index), depth + 1)
+                for index, child in enumerate(node.value)
+            ]
+        raise _Slow
 
 
 def _compose(text: str, offset: int, fail: Any) -> yaml.Node | None:

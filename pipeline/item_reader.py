@@ -49,7 +49,10 @@ _LINK_LABELS = {
     "video": "Video",
     "url": "Website",
 }
+_LINK_ORDER = tuple(_LINK_LABELS)
 _AUTHOR_SPLIT = re.compile(r"\s*,\s*(?:and\s+)?|\s+and\s+|\s*&\s*|\s*;\s*")
+_EDITION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+_NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
 @dataclass
@@ -66,7 +69,7 @@ class ReadResult:
 
 def slugify(text: str) -> str:
     ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    return _NOT_SLUG.sub("-", ascii_text.lower()).strip("-")
 
 
 def split_authors(authors: str) -> tuple[str, ...]:
@@ -106,7 +109,7 @@ class ItemReader:
             self.problem((key,), f"unknown key {key!r} is ignored", "warning")
         edition = self.text(("edition",), required=True)
         item_type = self.text(("type",), required=True)
-        if edition and not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*", edition):
+        if edition and not _EDITION.fullmatch(edition):
             self.problem(
                 ("edition",), f"edition {edition!r} may use only letters, digits, '.', '_' and '-'"
             )
@@ -114,7 +117,7 @@ class ItemReader:
             self.problem(("type",), f"unknown type {item_type!r}: shown as it is", "warning")
         zone = self.zone(edition)
         start, end = self.times(zone)
-        slug = slugify(Path(self.doc.path).stem)
+        slug = slugify(_stem(self.doc.path))
         if not slug:
             self.problem(
                 (), "the file name has no letters or digits to make the item's id from; rename it"
@@ -313,11 +316,15 @@ class ItemReader:
         return tuple(papers)
 
     def links(self, path: tuple[str | int, ...], keys: set[str]) -> tuple[Link, ...]:
+        table = self.value(path)
+        if not isinstance(table, dict):
+            return ()  # no link keys to read, so nothing to report either
         links = []
-        for key in sorted(keys, key=list(_LINK_LABELS).index):
-            target = self.file_ref((*path, key), key, image=False)
-            if target:
-                links.append(Link(_LINK_LABELS[key], target))
+        for key in _LINK_ORDER:
+            if key in keys and key in table:
+                target = self.file_ref((*path, key), key, image=False)
+                if target:
+                    links.append(Link(_LINK_LABELS[key], target))
         return tuple(links)
 
     def url(self, key: tuple[str | int, ...]) -> str:
@@ -390,6 +397,15 @@ class ItemReader:
             "warning",
         )
         return ""
+
+
+def _stem(path: str) -> str:
+    """Path(path).stem, without making a Path for each file."""
+    name = path.rpartition("/")[2]
+    if not name or name in (".", ".."):
+        return Path(path).stem  # a path that pathlib normalises first
+    dot = name.rfind(".")
+    return name[:dot] if 0 < dot < len(name) - 1 else name
 
 
 def _kind(value: object) -> str:

@@ -35,10 +35,12 @@ def assemble(result: ReadResult, config: SiteConfig) -> tuple[Program, list[Prob
     return program, problems
 
 
+_NEVER = datetime.max.replace(tzinfo=None)
+
+
 def _item_order(item: Item) -> tuple[bool, datetime, datetime, str, str]:
-    never = datetime.max.replace(tzinfo=None)
-    start = item.start.replace(tzinfo=None) if item.start else never
-    end = item.end.replace(tzinfo=None) if item.end else never
+    start = item.start.replace(tzinfo=None) if item.start else _NEVER
+    end = item.end.replace(tzinfo=None) if item.end else _NEVER
     return (item.start is None, start, end, item.title.casefold(), item.id)
 
 

@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import fnmatch
+from collections.abc import Callable
 from pathlib import Path
 
 from .cache import CacheUse, ReadCache
-from .document import DocumentError
+from .document import Document, DocumentError, parse_document
 from .errors import Problem
 from .item_reader import ItemReader, ReadResult, slugify, split_authors
 from .model import SiteConfig
 from .parallel import map_forked
-from .scan import Unreadable, read_file, scan
+from .scan import Unreadable, read_file, scan_files
+from .text import Body, split_body
 
 __all__ = ["ReadResult", "read_content", "slugify", "split_authors"]
 
@@ -21,11 +23,10 @@ def read_content(content_dir: Path, config: SiteConfig) -> ReadResult:
     root = content_dir.resolve()
     # Parsed frontmatter and rendered bodies of unchanged files come from the last build.
     cache = ReadCache.for_content(content_dir)
-    found, skipped = scan(content_dir)
+    found, skipped = scan_files(content_dir)
     result.problems.extend(skipped)
-    chosen: list[tuple[Path, str]] = []
-    for path in found:
-        relative = path.relative_to(content_dir).as_posix()
+    chosen: list[tuple[str, str]] = []
+    for path, relative in found:
         if any(fnmatch.fnmatch(relative, pattern) for pattern in config.exclude):
             result.excluded.append(relative)
             continue
@@ -44,7 +45,7 @@ def read_content(content_dir: Path, config: SiteConfig) -> ReadResult:
     return result
 
 
-_ReadState = tuple[list[tuple[Path, str]], Path, SiteConfig, ReadCache]
+_ReadState = tuple[list[tuple[str, str]], Path, SiteConfig, ReadCache]
 
 
 def _read_run(state: _ReadState, first: int, stop: int) -> tuple[ReadResult, CacheUse]:
@@ -52,17 +53,24 @@ def _read_run(state: _ReadState, first: int, stop: int) -> tuple[ReadResult, Cac
     chosen, root, config, parent = state
     cache = parent.fork()
     result = ReadResult()
+    # Without a cache folder nothing is saved, so hashing every file and sending each parsed
+    # document back from the workers would only cost time.
+    parse: Callable[[str, bytes], Document] = cache.document
+    body_of: Callable[[str, list[str]], Body] = cache.body
+    if parent.folder is None:
+        parse, body_of = parse_document, split_body
+    folders: dict[str, tuple[str, bool]] = {}
     for path, relative in chosen[first:stop]:
         try:
-            raw = read_file(path, relative, root)
-            document = cache.document(relative, raw)
+            raw = read_file(path, relative, root, folders)
+            document = parse(relative, raw)
         except DocumentError as exc:
             result.problems.append(exc.problem)
             continue
         except Unreadable as exc:
             result.problems.append(Problem(relative, 0, str(exc)))
             continue
-        reader = ItemReader(document, root, config, result, cache.body)
+        reader = ItemReader(document, root, config, result, body_of)
         item = reader.read()
         if item is not None:
             if document.data.get("hidden") is True:

@@ -46,18 +46,23 @@ def _link_filter(element: str, attribute: str, value: str) -> str | None:
     return value
 
 
+# Built once: nh3.clean() builds its sanitiser on every call, which cost as much as cleaning.
+_CLEANER = nh3.Cleaner(
+    tags=set(_ALLOWED_TAGS),
+    clean_content_tags=set(_CLEAN_CONTENT),
+    attributes={k: set(v) for k, v in _ALLOWED_ATTRIBUTES.items()},
+    attribute_filter=_link_filter,
+    url_schemes={"http", "https", "mailto"},
+    link_rel="noopener noreferrer",
+    strip_comments=True,
+)
+
+
 def sanitize_html(html: str) -> str:
     """Keep only an allow-list of tags, attributes and URL schemes."""
-    return nh3.clean(
-        html,
-        tags=set(_ALLOWED_TAGS),
-        clean_content_tags=set(_CLEAN_CONTENT),
-        attributes={k: set(v) for k, v in _ALLOWED_ATTRIBUTES.items()},
-        attribute_filter=_link_filter,
-        url_schemes={"http", "https", "mailto"},
-        link_rel="noopener noreferrer",
-        strip_comments=True,
-    ).strip()
+    if not html:
+        return ""
+    return _CLEANER.clean(html).strip()
 
 
 def markdown_to_html(markdown: str) -> str:
@@ -83,12 +88,33 @@ def html_to_text(html: str) -> str:
 
 def fold(text: str) -> str:
     """Lower-case and strip accents, for comparing names loosely."""
+    if text.isascii():  # nothing to decompose or strip
+        return text.casefold()
     decomposed = unicodedata.normalize("NFKD", text.casefold())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
 
 def split_body(markdown: str, names: Iterable[str]) -> Body:
     """Render a body; the bio starts at the first paragraph that opens with a name in bold."""
+    plain = _plain_paragraphs(markdown)
+    if plain is None:
+        return _split_markdown(markdown, names)
+    words = _name_words(names)
+    split = next(
+        (n for n, (bold, _, _) in enumerate(plain) if bold and words & _name_words([bold])),
+        len(plain),
+    )
+    abstract, bio = plain[:split], plain[split:]
+    # html_to_text of this HTML: the tags gone, '&gt;' read back, the words spaced once.
+    return Body(
+        "\n".join(html for _, html, _ in abstract),
+        " ".join(" ".join(text for _, _, text in abstract).split()),
+        "\n".join(html for _, html, _ in bio),
+        " ".join(" ".join(text for _, _, text in bio).split()),
+    )
+
+
+def _split_markdown(markdown: str, names: Iterable[str]) -> Body:
     md = _markdown()
     env: dict[str, object] = {}
     # Parsed once and split by token, so reference links resolve across the split, and a
@@ -102,10 +128,52 @@ def split_body(markdown: str, names: Iterable[str]) -> Body:
 
 _WORD = re.compile(r"\w+")
 
+# Most bodies are plain prose: paragraphs of words, the bio's opening with a name in bold.
+# Parsing and sanitising those took two thirds of reading a file, so they are rendered here,
+# to exactly what markdown-it and nh3 make of them (tests compare the two on every
+# character). A body qualifies only when every line starts with a letter (no list, heading,
+# quote, code block or HTML can start so), holds no character that starts inline Markdown
+# or HTML (emphasis, code, links, escapes, entities, tags) and no white space but spaces
+# between words (so no hard breaks and nothing to trim); the one exception is a paragraph
+# that opens with `**words**`, which is bold whatever follows. Anything else goes to
+# markdown-it. Surrogates are left to it too: nh3 refuses them.
+_TEXT_CHAR = r"[^\s\\`*_\[\]<&\x00-\x1f\x7f\ud800-\udfff]"
+_PLAIN_LINE = re.compile(rf"[^\W\d_]{_TEXT_CHAR}*(?: +{_TEXT_CHAR}+)*")
+_BOLD_LINE = re.compile(rf"\*\*([^\W_](?:(?:{_TEXT_CHAR}| )*[^\W_])?)\*\*((?: +{_TEXT_CHAR}+)*)")
+_BLANK_LINES = re.compile(r"\n\n+")
+
+
+def _plain_paragraphs(markdown: str) -> list[tuple[str, str, str]] | None:
+    """Each paragraph's leading bold text, sanitised HTML and text, if the body is plain prose.
+
+    markdown-it escapes & < > and \" in text, and nh3 writes the quote back; & and < cannot
+    occur here, so '>' is all there is to escape.
+    """
+    paragraphs = []
+    text = markdown.strip("\n")
+    for block in _BLANK_LINES.split(text) if text else ():
+        first, *rest = block.split("\n")
+        if not all(_PLAIN_LINE.fullmatch(line) for line in rest):
+            return None
+        bold = _BOLD_LINE.fullmatch(first)
+        if bold is not None:
+            after = "\n".join([bold[2], *rest])
+            shown = f"<strong>{bold[1].replace('>', '&gt;')}</strong>{after.replace('>', '&gt;')}"
+            paragraphs.append((bold[1], f"<p>{shown}</p>", bold[1] + after))
+        elif _PLAIN_LINE.fullmatch(first):
+            paragraphs.append(("", f"<p>{block.replace('>', '&gt;')}</p>", block))
+        else:
+            return None
+    return paragraphs
+
+
+def _name_words(names: Iterable[str]) -> set[str]:
+    return {w for name in names for w in _WORD.findall(fold(name)) if len(w) > 1}
+
 
 def _bio_start(tokens: Sequence[Token], names: Iterable[str]) -> int:
     """Index of the token that opens the bio paragraph, or len(tokens) when there is none."""
-    name_words = {w for name in names for w in _WORD.findall(fold(name)) if len(w) > 1}
+    name_words = _name_words(names)
     if not name_words:
         return len(tokens)
     for index, token in enumerate(tokens):

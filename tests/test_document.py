@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
-import pytest
+from typing import Any
 
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from pipeline import document
 from pipeline.document import MAX_DEPTH, Document, DocumentError, parse_document
 
 
@@ -105,3 +111,77 @@ def test_body_limit_and_size_limit() -> None:
     line, message = _error("---\na: 1\n---\n" + "x" * 100_001)
     assert line == 4 and "the limit is 100,000" in message
     assert "the limit is 2,097,152" in _error(b"---\n" + b"x" * (2 * 1024 * 1024))[1]
+
+
+def test_the_value_limit_counts_every_value_not_just_the_nested_ones(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # One '[' holds any number of values; the limit counts the mapping, its key, the list
+    # and each item, as PyYAML's composer does.
+    monkeypatch.setattr(document, "MAX_NODES", 50)
+    assert len(_parse("---\na: [" + ", ".join(["x"] * 47) + "]\n---\n").data["a"]) == 47
+    line, message = _error("---\na: [" + ", ".join(["x"] * 48) + "]\n---\n")
+    assert (line, message) == (2, "frontmatter has more than 50 values; split the file")
+
+
+def _outcome(raw: bytes) -> Any:
+    try:
+        # repr tells 1 from True and 1.0, and shows the order of every mapping.
+        return repr(parse_document("t.md", raw))
+    except DocumentError as exc:
+        return exc.problem
+
+
+def _same_both_ways(raw: bytes) -> None:
+    fast = _outcome(raw)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(document, "_FAST", False)
+        assert _outcome(raw) == fast
+
+
+_SCALARS = st.one_of(
+    st.text(max_size=8),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.booleans(),
+    st.none(),
+    st.datetimes(),
+    st.dates(),
+    st.sampled_from(["2019-06-23 09:30:00", "9:00", "0x1F", "yes", "~", "<<", "=", "1_000"]),
+)
+_TREES = st.recursive(
+    _SCALARS,
+    lambda children: st.one_of(
+        st.lists(children, max_size=4),
+        st.dictionaries(st.one_of(st.text(max_size=6), st.integers(0, 3)), children, max_size=4),
+    ),
+    max_leaves=25,
+)
+_TWEAKS = st.sampled_from(
+    [
+        "", "a: 1\na: 2\n", "<<: {z: 1}\n", "s: !!set {a}\n", "q: &q [1]\nr: *q\n",
+        "d: [[[[[[]]]]]]\n", "m: !!map x\n", "l: !!seq x\n", "o: !!omap x\n", "b: !!binary AAAA\n",
+        "t: !!str [1]\n", "i: !!int 0x1F\n", "? [k]\n: v\n", "n: !!null x\n", "e: !!bool yes\n",
+    ]
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    st.dictionaries(st.text(max_size=8), _TREES, max_size=6),
+    st.sampled_from([None, True, False]),
+    _TWEAKS,
+)
+def test_libyaml_shortcut_reads_exactly_what_the_checked_path_reads(
+    data: dict[str, Any], flow: bool | None, tweak: str
+) -> None:
+    text = yaml.safe_dump(data, default_flow_style=flow, allow_unicode=True, sort_keys=False)
+    _same_both_ways(f"---\n{text}{tweak}---\nbody\n".encode())
+
+
+@pytest.mark.parametrize("depth", [19, 20, 21])
+def test_libyaml_shortcut_stops_where_the_checked_path_does(depth: int) -> None:
+    _same_both_ways(("---\nk: " + "[" * depth + "]" * depth + "\n---\n").encode())
+    _same_both_ways(("---\nk: " + "{a: " * depth + "1" + "}" * depth + "\n---\n").encode())
+    _same_both_ways(("---\nk: " + "- " * depth + "x\n---\n").encode())
+    _same_both_ways(("---\nk: " + "[" * 1000 * depth + "\n---\n").encode())

@@ -15,10 +15,12 @@ from click.testing import CliRunner
 from pipeline.build import BuildOptions, CheckReport, build, check
 from pipeline.cli import main
 from pipeline.config import load_config
+from pipeline.document import MAX_FILE_BYTES, DocumentError
 from pipeline.errors import ContentError, Problem
 from pipeline.model import SiteConfig
 from pipeline.program import assemble
 from pipeline.read import read_content
+from pipeline.scan import read_file
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 BROKEN = FIXTURES / "broken_site"
@@ -291,6 +293,29 @@ def test_a_50_mb_file_is_refused_fast(tmp_path: Path) -> None:
     (problem,) = problems
     assert problem.message.startswith("file is 52,428,836 bytes; the limit is 2,097,152")
     assert elapsed < 2, elapsed
+
+
+@pytest.mark.parametrize("extra", [-1, 0, 1])
+def test_a_file_at_the_size_limit_is_read_and_one_byte_more_is_refused(
+    tmp_path: Path, extra: int
+) -> None:
+    content = _site(tmp_path, {"edge.md": b"x" * (MAX_FILE_BYTES + extra)})
+    path = content / "edge.md"
+    for folders in (None, {}):
+        if extra <= 0:
+            assert read_file(path, "edge.md", content.resolve(), folders) == path.read_bytes()
+        else:
+            with pytest.raises(DocumentError, match="file is 2,097,153 bytes"):
+                read_file(path, "edge.md", content.resolve(), folders)
+
+
+def test_files_are_read_in_path_order_not_string_order(tmp_path: Path) -> None:
+    # "a/z.md" sorts before "a-b/c.md" as a path ('a' < 'a-b'), after it as a string.
+    files = {name: ITEM.format(type="talk", title=name, extra="", body="") for name in
+             ["a/z.md", "a-b/c.md", "a.md", "A/b.md", "a/b/c.md", "é.md", "b.md"]}  # fmt: skip
+    result = read_content(_site(tmp_path, files), SiteConfig(is_default=True))
+    assert result.files == sorted(files, key=lambda name: Path(name).parts)
+    assert result.files[:3] == ["A/b.md", "a/b/c.md", "a/z.md"]
 
 
 def _session(papers: int) -> str:

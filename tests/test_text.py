@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+import sys
 import time
 
 import pytest
 from bs4 import BeautifulSoup, Tag
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from pipeline import text
 from pipeline.text import html_to_text, markdown_to_html, sanitize_html, split_body
 from pipeline.urls import safe_url
 
@@ -86,3 +91,48 @@ def test_hostile_markdown_at_the_body_limit_is_bounded(body: str) -> None:
     started = time.perf_counter()
     split_body(body, ["Alice"])
     assert time.perf_counter() - started < 15
+
+
+def test_every_character_plain_prose_may_hold_renders_as_markdown_it_and_nh3_render_it() -> None:
+    everything = "".join(map(chr, [*range(0xD800), *range(0xE000, sys.maxunicode + 1)]))
+    allowed = re.findall(text._TEXT_CHAR, everything)
+    assert len(allowed) > 1_000_000
+    for start in range(0, len(allowed), 100_000):
+        chunk = "a".join(allowed[start : start + 100_000])
+        body = f"**A{chunk}b** c{chunk}d\ne{chunk}f\n\ng{chunk}h\n"
+        assert text._plain_paragraphs(body) is not None
+        assert split_body(body, ["A"]) == text._split_markdown(body, ["A"])
+
+
+_WORDS = st.lists(
+    st.one_of(
+        st.sampled_from(["Ada", "Lovelace", "the", "a1", "2nd", "co-design", '"q"', "it's", ">"]),
+        st.sampled_from(
+            ["!", "#", "%", "(a)", "~", "=", "+", "é", "日本", "ǅ", "\u0301", "\ufeff"]
+        ),
+        st.text(min_size=1, max_size=4),
+    ),
+    min_size=1,
+    max_size=6,
+).map(" ".join)
+
+
+@st.composite
+def _prose(draw: st.DrawFn) -> str:
+    """Mostly plain paragraphs, some opening in bold, with Markdown's edges mixed in."""
+    paragraphs = []
+    for _ in range(draw(st.integers(0, 4))):
+        lines = [draw(_WORDS) for _ in range(draw(st.integers(1, 3)))]
+        if draw(st.booleans()):
+            after = draw(st.sampled_from(["", " ", " x", ",x", "x", "  y", "\t", "*"]))
+            lines[0] = f"**{draw(_WORDS)}**{after}{draw(st.sampled_from(['', ' ' + lines[0]]))}"
+        paragraphs.append("\n".join(lines))
+    blank = draw(st.sampled_from(["\n\n", "\n\n\n", "\n", "\n \n"]))
+    edges = st.sampled_from(["", "\n", "\n\n", " "])
+    return draw(edges) + blank.join(paragraphs) + draw(edges)
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(_prose(), st.lists(st.sampled_from(["Ada Lovelace", "Lovelace", "é", "", "x", "a1 b"])))
+def test_plain_prose_renders_as_markdown_it_and_nh3_render_it(body: str, names: list[str]) -> None:
+    assert split_body(body, names) == text._split_markdown(body, names)
