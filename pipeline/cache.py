@@ -1,11 +1,8 @@
-"""Per-file cache for the read stage, so a rebuild after editing one file skips the others.
+"""Signed cache files: what the per-item output caches (output_cache.py) are saved in.
 
-Parsing frontmatter and rendering and sanitising Markdown is most of a build's read time and
-depends only on a file's bytes, so results are keyed by a hash of those bytes (and the names
-the bio is split on). The cache lives beside the content folder in `.pipeline-cache/`; it is
-dropped whole when the code that produced it changes, and only entries used by the latest
-build are kept. A cache file is signed with a key kept outside the site (in the user's cache
-folder): it is a pickle, and one copied in with a site must never be loaded.
+The cache lives beside the content folder in `.pipeline-cache/`. A cache file is a pickle, so
+it is signed with a key kept outside the site (in the user's cache folder): one copied in with
+a site must never be loaded, and one that fails the check is ignored, as if absent.
 """
 
 from __future__ import annotations
@@ -17,36 +14,10 @@ import os
 import pickle
 import secrets
 import tempfile
-from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, NamedTuple, TypeVar
-
-from .document import Document, parse_document
-from .text import Body, split_body
+from typing import Any
 
 CACHE_DIR = ".pipeline-cache"
-_FILE = "read.pickle"
-T = TypeVar("T")
-Key = tuple[Any, ...]
-
-
-class CacheUse(NamedTuple):
-    """What one worker's fork of a cache did: entries it computed, keys it found, counts."""
-
-    computed: dict[Key, Any]
-    found: list[Key]
-    hits: int
-    misses: int
-
-
-def _code_version() -> bytes:
-    # The modules whose output is cached, plus the package version: editing either
-    # invalidates every entry, so a cached value is always what this code would compute.
-    digest = hashlib.sha256()
-    here = Path(__file__).resolve().parent
-    for name in ("cache.py", "document.py", "text.py", "model.py"):
-        digest.update((here / name).read_bytes())
-    return digest.digest()
 
 
 def _signing_key() -> bytes:
@@ -105,71 +76,3 @@ def load_signed(path: Path, version: bytes) -> dict[Any, Any]:
         if enabled:
             gc.enable()
     return entries if isinstance(entries, dict) else {}
-
-
-class ReadCache:
-    """Memoised parse_document and split_body; `disabled` computes everything afresh."""
-
-    def __init__(self, folder: Path | None) -> None:
-        self.folder = folder
-        self.entries: dict[tuple[Any, ...], Any] = {}
-        self.used: dict[tuple[Any, ...], Any] = {}
-        self.hits = 0
-        self.misses = 0
-        if folder is not None:
-            self.entries = self._load(folder / _FILE)
-
-    @classmethod
-    def for_content(cls, content_dir: Path) -> ReadCache:
-        """The cache beside a content folder; PIPELINE_NO_CACHE=1 turns it off."""
-        if os.environ.get("PIPELINE_NO_CACHE"):
-            return cls(None)
-        return cls(content_dir.resolve().parent / CACHE_DIR)
-
-    def fork(self) -> ReadCache:
-        """A cache sharing this one's stored entries that records its own use, for a worker
-        (possibly a forked process) whose use() is merged back here."""
-        child = ReadCache(None)
-        child.entries = self.entries
-        return child
-
-    def use(self) -> CacheUse:
-        found = [key for key in self.used if key in self.entries]
-        computed = {key: v for key, v in self.used.items() if key not in self.entries}
-        return CacheUse(computed, found, self.hits, self.misses)
-
-    def merge(self, use: CacheUse) -> None:
-        for key in use.found:
-            self.used[key] = self.entries[key]
-        self.used.update(use.computed)
-        self.hits += use.hits
-        self.misses += use.misses
-
-    def document(self, path: str, raw: bytes) -> Document:
-        key = ("document", path, hashlib.sha256(raw).digest())
-        return self._get(key, lambda: parse_document(path, raw))
-
-    def body(self, markdown: str, names: Iterable[str]) -> Body:
-        names = tuple(names)
-        key = ("body", hashlib.sha256(markdown.encode("utf-8", "surrogatepass")).digest(), names)
-        return self._get(key, lambda: split_body(markdown, names))
-
-    def _get(self, key: tuple[Any, ...], compute: Callable[[], T]) -> T:
-        if key in self.entries:
-            self.hits += 1
-            value: T = self.entries[key]
-        else:
-            self.misses += 1
-            value = compute()  # errors propagate and are not cached
-        self.used[key] = value
-        return value
-
-    def save(self) -> None:
-        """Keep what this build used."""
-        if self.folder is None or (not self.misses and len(self.used) == len(self.entries)):
-            return
-        save_signed(self.folder / _FILE, _code_version(), self.used)
-
-    @staticmethod
-    def _load(path: Path) -> dict[tuple[Any, ...], Any]:
-        return load_signed(path, _code_version())

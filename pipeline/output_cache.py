@@ -6,8 +6,8 @@ repr, together with a hash of the code that computed it: all pipeline modules an
 versions of the libraries whose output is cached. A repr that differs only makes a miss, so
 the worst a stale or unreadable cache can do is make the build slower.
 
-Each stage keeps its own file in the read cache's folder (`.pipeline-cache/<stage>.pickle`),
-signed like the read cache, and saves it itself: a stage may run in a forked worker. The
+Each stage keeps its own file in `.pipeline-cache/<stage>.pickle` beside the content, signed
+(cache.py), and saves it itself: a stage may run in a forked worker. The
 folder is set for the duration of one build by `cache_folder`; without it (PIPELINE_NO_CACHE,
 or a stage called outside a build) every value is computed afresh.
 """

@@ -76,7 +76,7 @@ def produce(
             early.append(_render(program, env, stand_in))
             spent.append(time.perf_counter() - began)
 
-    # Stages cache each item's output beside the read cache, so a one-file edit redoes one item.
+    # Stages cache each item's output in .pipeline-cache/, so a one-file edit redoes one item.
     folder = None if os.environ.get("PIPELINE_NO_CACHE") else _cache_dir(options)
     with cache_folder(folder, (program.site, *program.items)):
         files, timings = run_stages(program, chosen, HEAVY_STAGES, meanwhile=render_early)

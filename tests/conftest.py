@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 # Builds in tests must leave nothing beside the content they read (the corpus folder is shared
-# and read-only in CI); tests/test_fast_index.py turns the read cache back on where it tests it.
+# and read-only in CI); tests that test the caches turn them back on.
 os.environ.setdefault("PIPELINE_NO_CACHE", "1")
 
 REPO = Path(__file__).resolve().parents[1]

@@ -65,7 +65,7 @@ def test_cached_parallel_build_equals_plain_build(
     original = edited.read_text(encoding="utf-8").removesuffix("Edited.\n")
     edited.write_text(original, encoding="utf-8")
     build(BuildOptions(content_dir=content, out_dir=tmp_path / "warm", config_path=config))
-    assert (site / ".pipeline-cache" / "read.pickle").is_file()
+    assert (site / ".pipeline-cache" / "search.pickle").is_file()
     edited.write_text(original + "Edited.\n", encoding="utf-8")
     report = build(
         BuildOptions(content_dir=content, out_dir=tmp_path / "cached", config_path=config)

@@ -1,4 +1,4 @@
-"""A rebuild from the caches (read cache, per-item output caches, links to the previous dist/)
+"""A rebuild from the caches (per-item output caches, links to the previous dist/)
 writes byte for byte what a plain build of the same content writes."""
 
 from __future__ import annotations
@@ -50,7 +50,7 @@ def test_rebuild_after_one_edit_equals_plain_build(
         monkeypatch.setenv("PIPELINE_NO_PARALLEL", "1")
     build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
     cache = content.parent / CACHE_DIR
-    assert {"read.pickle", "search.pickle", "feeds.pickle", "calendar.pickle"} <= {
+    assert {"search.pickle", "feeds.pickle", "calendar.pickle", "render.pickle"} <= {
         p.name for p in cache.iterdir()
     }
     _edit(content)
