@@ -23,7 +23,7 @@ from .render import (
     day_page_contexts,
     make_environment,
     page_context,
-    render_pages_cached,
+    render_pages,
     version_is_verbatim,
 )
 from .resources import lunr_js, static_dir
@@ -108,7 +108,7 @@ def _render(program: Program, env: Environment, version: str) -> dict[str, str]:
             pages.append((edition_page(edition.id, newest), "index.html", context))
     if day_pages:
         pages += [(name, DAY_TEMPLATE, day) for name, day in day_page_contexts(program, version)]
-    return render_pages_cached(env, pages)
+    return render_pages(env, pages)
 
 
 def _cache_dir(options: BuildOptions) -> Path:

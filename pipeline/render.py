@@ -11,19 +11,16 @@ from typing import Any
 
 from jinja2 import (
     ChoiceLoader,
-    DictLoader,
     Environment,
     FileSystemLoader,
     StrictUndefined,
     TemplateNotFound,
     select_autoescape,
 )
-from markupsafe import Markup
 
 from .jsonld import events_of
 from .layout import day_page, edition_page, uses_day_pages, uses_edition_pages
 from .model import Edition, Item, Program
-from .output_cache import OutputCache
 from .resources import templates_dir
 
 
@@ -177,60 +174,23 @@ def version_is_verbatim(env: Environment) -> bool:
     )
 
 
-# The pages include these for each item; they depend only on `item` and `before_band`.
+# The pages include these for each item.
 ITEM_TEMPLATE = "item.html"
 COMPACT_TEMPLATE = "item_compact.html"
 DAY_TEMPLATE = "day.html"
 _ITEM_PARTS = (ITEM_TEMPLATE, COMPACT_TEMPLATE, "item_time.html", "person.html")
-_rendering: Environment | None = None
 
 
 # (file name, template, context) of one page to write.
 PageSpec = tuple[str, str, Any]
 
 
-def render_pages_cached(env: Environment, pages: list[PageSpec]) -> dict[str, str]:
-    """Every page, with each item's fragments kept for the next build (output_cache).
-
-    A fragment is rendered from item.html (or item_compact.html) on its own, which gives what
-    the include gives because the bundled templates read nothing but `item` and
-    `before_band`. A site whose templates override them is rendered whole, as before.
-    """
-    global _rendering
-    sources = [_source(env, name) for name in _ITEM_PARTS]
-    bundled = [(templates_dir() / name).read_text(encoding="utf-8") for name in _ITEM_PARTS]
-    cache = OutputCache("render", salt=repr(sources))
-    if sources != bundled or not cache.enabled:
-        return _render_all(env, pages)
-
-    def fragment(template: str, item: Item, before_band: bool) -> Markup:
-        return Markup(cache.get(_render_item, template, item, bool(before_band)))
-
-    stubs = {name: _STUB.format(name=name) for name in (ITEM_TEMPLATE, COMPACT_TEMPLATE)}
-    overlay = env.overlay(loader=ChoiceLoader([DictLoader(stubs), env.loader or DictLoader({})]))
-    _rendering = env
-    try:
-        rendered = _render_all(overlay, pages, _item_fragment=fragment)
-    finally:
-        _rendering = None
-    cache.save()
-    return rendered
-
-
-def _render_all(env: Environment, pages: list[PageSpec], **extra: Any) -> dict[str, str]:
+def render_pages(env: Environment, pages: list[PageSpec]) -> dict[str, str]:
+    """Every page. Fragments are not cached between builds: at 10,000 items, loading and saving
+    rendered fragments cost more than rendering them again (measured)."""
     return {
-        name: env.get_template(template).render(page=context, **extra)
-        for name, template, context in pages
+        name: env.get_template(template).render(page=context) for name, template, context in pages
     }
-
-
-# No trailing newline: the fragment already ends with the one the item template ends with.
-_STUB = "{{{{ _item_fragment({name!r}, item, before_band) }}}}"
-
-
-def _render_item(template: str, item: Item, before_band: bool) -> str:
-    assert _rendering is not None
-    return _rendering.get_template(template).render(item=item, before_band=before_band)
 
 
 def _source(env: Environment, name: str) -> str | None:
