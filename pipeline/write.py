@@ -83,12 +83,15 @@ def write_tree(
         raise PipelineError(f"cannot write beside {out_dir}: {exc.strerror}") from None
     try:
         root = staging.resolve()
-        made: set[Path] = set()
+        made: set[str] = set()
+        # Plain strings, not Path objects: tens of thousands of files, each path built once.
+        previous_root = str(out_dir)
         for relative, data in sorted(files.items()):
             target = _inside(root, relative)
             _make_parent(target, made)
-            if not _link_unchanged(out_dir / relative, target, data):
-                target.write_bytes(data)
+            if not _link_unchanged(os.path.join(previous_root, relative), target, data):
+                with open(target, "wb") as handle:
+                    handle.write(data)
         for relative, source in sorted(copies.items()):
             target = _inside(root, relative)
             _make_parent(target, made)
@@ -132,22 +135,24 @@ def _check_target(out_dir: Path, protect: Iterable[Path]) -> None:
         )
 
 
-def _inside(root: Path, relative: str) -> Path:
+def _inside(root: Path, relative: str) -> str:
     """root/relative, refused if it leads outside root. root is a fresh, resolved staging
     folder holding no links, so normalising the path is as good as resolving it."""
-    target = Path(os.path.normpath(root / relative))
-    if not target.is_relative_to(root) or relative.startswith("/"):
+    base = str(root)
+    target = os.path.normpath(os.path.join(base, relative))
+    if relative.startswith("/") or not target.startswith(base + os.sep):
         raise PipelineError(f"refusing to write {relative!r}: it is outside the output folder")
     return target
 
 
-def _make_parent(target: Path, made: set[Path]) -> None:
-    if target.parent not in made:
-        target.parent.mkdir(parents=True, exist_ok=True)
-        made.add(target.parent)
+def _make_parent(target: str, made: set[str]) -> None:
+    parent = os.path.dirname(target)
+    if parent not in made:
+        os.makedirs(parent, exist_ok=True)
+        made.add(parent)
 
 
-def _link_unchanged(previous: Path, target: Path, data: bytes) -> bool:
+def _link_unchanged(previous: str, target: str, data: bytes) -> bool:
     """Hard-link the previous site's file into staging when it already holds `data`.
 
     Most files are unchanged by a small edit, and a link costs less than creating and
