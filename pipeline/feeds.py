@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import json
 import secrets
+from collections.abc import Callable
+from datetime import datetime
 from html import escape
 from importlib.resources import files
-from typing import Any
+from json.encoder import encode_basestring
+from typing import Any, NamedTuple
 
-from .model import Edition, EditionInfo, Item, Link, Paper, Program, SiteConfig
+from .model import Edition, EditionInfo, Item, Link, Paper, Person, Program, SiteConfig
 from .output_cache import OutputCache
 from .published import (
     SCHEMA_NAME,
@@ -19,6 +22,7 @@ from .published import (
     person_record,
     site_root,
 )
+from .sanitized import unchanged_by_sanitizer
 from .text import sanitize_html
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -26,58 +30,51 @@ JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 
 def outputs(program: Program) -> dict[str, bytes]:
     site = program.site
-    # Each item's record is serialised once and kept for the next build; the documents are
+    # Each item's records are serialised once and kept for the next build; the documents are
     # spliced from those texts, byte for byte what dump() gives for the whole document.
     cache = OutputCache("feeds")
-
-    def talks_texts(editions: tuple[Edition, ...], depth: int) -> list[str]:
-        return [cache.get(_talks_text, site, item, depth) for e in editions for item in e.items]
-
-    feed_texts = [
-        cache.get(_feed_text, site, e.info, item) for e in program.editions for item in e.items
-    ]
+    try:
+        texts = {
+            edition.id: [cache.get(_item_texts, site, edition.info, item) for item in edition.items]
+            for edition in program.editions
+        }
+    finally:
+        _recurring.clear()
+    every = [t for edition in program.editions for t in texts[edition.id]]
     files_out = {
         SCHEMA_NAME: schema_bytes(),
-        "talks.json": _spliced(
-            talks(site, program.editions, items=False), talks_texts(program.editions, 0)
-        ),
-        "feed.json": _spliced(feed(program, items=False), feed_texts),
+        "talks.json": _spliced(talks(site, program.editions, items=False), [t[0] for t in every]),
+        "feed.json": _spliced(feed(program, items=False), [t[2] for t in every]),
     }
     for edition in program.editions:
         # editions/<id>/talks.json: one edition, importable on its own (`pipeline import`).
         document = talks(site, (edition,), depth=2, items=False)
         files_out[f"editions/{edition.id}/talks.json"] = _spliced(
-            document, talks_texts((edition,), 2)
+            document, [t[1] for t in texts[edition.id]]
         )
     cache.save()
     return files_out
 
 
-def _talks_text(site: SiteConfig, item: Item, depth: int) -> str:
-    return _record_text(item_record(site, item, depth))
+def _spliced(document: dict[str, Any], texts: list[Text]) -> bytes:
+    """dump() of `document` with its "items" list holding the records serialised as `texts`
+    (each as dump() writes an item of that list).
 
-
-def _feed_text(site: SiteConfig, info: EditionInfo, item: Item) -> str:
-    return _record_text(_feed_item(site, info, item))
-
-
-def _record_text(record: dict[str, Any]) -> str:
-    return json.dumps(record, sort_keys=True, ensure_ascii=False, indent=1)
-
-
-def _spliced(document: dict[str, Any], texts: list[str]) -> bytes:
-    """dump() of `document` with its "items" list holding the records serialised as `texts`.
-
-    The list is dumped holding one marker string, which is then replaced by the texts,
-    indented to the depth dump() puts them at (JSON strings never hold a raw newline).
+    The list is dumped holding one marker string, which is then replaced by the texts.
     """
+    if not texts:
+        return dump(document)
     marker = "\x00" + secrets.token_hex(16)
-    encoded = json.dumps(marker)
-    whole = dump({**document, "items": [marker] if texts else []})
-    text = whole.decode("utf-8")
-    if texts and text.count(encoded) != 1:  # the marker is random: this cannot really happen
-        return dump({**document, "items": [json.loads(t) for t in texts]})
-    return text.replace(encoded, ",\n  ".join(t.replace("\n", "\n  ") for t in texts)).encode()
+    head, *tail = dump({**document, "items": [marker]}).split(json.dumps(marker).encode())
+    if len(tail) != 1:  # the marker is random: this cannot really happen
+        return dump({**document, "items": [json.loads(b"".join(t)) for t in texts]})
+    # One join: the documents are tens of MB on a large site, and each copy counts.
+    pieces = [head]
+    for text in texts:
+        pieces += text
+        pieces.append(b",\n  ")
+    pieces[-1] = tail[0]
+    return b"".join(pieces)
 
 
 def schema_bytes() -> bytes:
@@ -231,16 +228,52 @@ def _author(site: SiteConfig, name: str, url: str, avatar: str) -> dict[str, str
 
 def _content_html(item: Item) -> str:
     """Abstract, paper list and bio as one sanitised HTML fragment (never empty)."""
-    parts = [item.abstract_html]
+    return "\n".join(_content_parts(item)[0])
+
+
+def _content_parts(item: Item) -> tuple[tuple[str, ...], bool]:
+    """_content_html(item) as the parts it joins with newlines, and whether those are what
+    the sanitiser gives back unchanged."""
+    parts = _nonempty(item.abstract_html, _papers_html(item.papers, escape), item.bio_html)
+    if not parts:
+        return (f"<p>{escape(item.title or item.type_label)}</p>",), False
+    # The abstract and bio were sanitised when read. With the paper list escaped the way the
+    # sanitiser writes text (which parses to the same text as escape()'s), the fragment is
+    # mostly one the sanitiser would give back unchanged, and then it need not run: it
+    # would take longer than all the rest of this stage.
     if item.papers:
-        rows = []
-        for paper in item.papers:
-            authors = f" <em>{escape(paper.authors_text)}</em>" if paper.authors else ""
-            rows.append(f"<li>{escape(paper.title)}{authors}</li>")
-        parts.append("<ul>" + "".join(rows) + "</ul>")
-    parts.append(item.bio_html)
-    html = "\n".join(part for part in parts if part)
-    return sanitize_html(html) if html else f"<p>{escape(item.title or item.type_label)}</p>"
+        written = _nonempty(
+            item.abstract_html, _papers_html(item.papers, _html_text), item.bio_html
+        )
+    else:
+        written = parts
+    if unchanged_by_sanitizer(*written):
+        return written, True
+    return (sanitize_html("\n".join(parts)),), False
+
+
+def _nonempty(*parts: str) -> tuple[str, ...]:
+    return tuple(filter(None, parts))
+
+
+def _papers_html(papers: tuple[Paper, ...], escape_text: Callable[[str], str]) -> str:
+    if not papers:
+        return ""
+    rows = []
+    for paper in papers:
+        authors = f" <em>{escape_text(paper.authors_text)}</em>" if paper.authors else ""
+        rows.append(f"<li>{escape_text(paper.title)}{authors}</li>")
+    return "<ul>" + "".join(rows) + "</ul>"
+
+
+def _html_text(text: str) -> str:
+    """Text as the sanitiser's serialiser writes it."""
+    return (
+        text.replace("&", "&amp;")
+        .replace("<", "&lt;")
+        .replace(">", "&gt;")
+        .replace("\xa0", "&nbsp;")
+    )
 
 
 def _shorten(text: str, limit: int) -> str:
@@ -248,3 +281,361 @@ def _shorten(text: str, limit: int) -> str:
         return text
     cut = text[:limit].rsplit(" ", 1)[0]
     return cut + "…"
+
+
+# -- the records as the files hold them -----------------------------------------------------
+#
+# Building every record as a dict and then serialising it with an indent (which keeps json
+# from using its C encoder) was most of this stage's time on a large site. So each record is
+# written here directly as the bytes dump() gives for it as an item of a document's "items"
+# list, two levels deep. The dict builders above stay the definition of the records (talks()
+# and feed() with items use them); tests/test_feeds.py checks these writers against dump()
+# of them, on every fixture site and on generated items. Keys are written in sorted order.
+
+# A record as the pieces it is written in: its long texts stay pieces of their own, shared by
+# the records of an item (and by the copy the output cache keeps), and are copied only into
+# the documents.
+Text = tuple[bytes, ...]
+
+# A newline and the indent of each level.
+_NL = tuple(b"\n" + b" " * level for level in range(8))
+# Below this length json's own escaper is quicker than escaping the UTF-8 bytes.
+_LONG_STRING = 200
+# Maps the control characters json writes as escapes (but for newline and tab, the common
+# ones) to other bytes, and every other byte to itself: translate() then gives back the very
+# object it was given when there is none.
+_CONTROLS = bytes(c ^ 0x40 if c < 0x20 and c not in (0x09, 0x0A) else c for c in range(256))
+
+
+def _text(text: str) -> bytes:
+    """The JSON string dump() writes for `text`: encode_basestring(text) as UTF-8."""
+    if len(text) < _LONG_STRING:
+        return encode_basestring(text).encode("utf-8")
+    return b"".join((b'"', _body(text), b'"'))
+
+
+def _body(text: str, printable: bool = False) -> bytes:
+    """_text(text) without its quotes; `printable` says `text` is known to hold no control
+    character but tab and newline.
+
+    json escapes '"', '\\' and the control characters, each on its own, so a long string is
+    escaped on its UTF-8 bytes (no byte of a multi-byte sequence is below 0x80) when its
+    only control characters are tabs and newlines; json's escaper for non-ASCII output is
+    slow."""
+    if len(text) >= _LONG_STRING:
+        raw = text.encode("utf-8")
+        if printable or raw.translate(_CONTROLS) is raw:
+            return (
+                raw.replace(b"\\", b"\\\\")
+                .replace(b'"', b'\\"')
+                .replace(b"\n", b"\\n")
+                .replace(b"\t", b"\\t")
+            )
+    return encode_basestring(text)[1:-1].encode("utf-8")
+
+
+# What was written for values that recur across items (editions, types, zones, people,
+# times), kept while the stage runs; ids, titles and texts are written each time.
+_recurring: dict[object, bytes] = {}
+_RECURRING_KEPT = 100_000
+
+
+def _shared(text: str) -> bytes:
+    """_text(text) for a value that recurs across items."""
+    value = _recurring.get(text)
+    if value is None:
+        value = _text(text)
+        if len(_recurring) < _RECURRING_KEPT:
+            _recurring[text] = value
+    return value
+
+
+def _time(value: datetime | None) -> bytes:
+    """_text(iso(value)), or null."""
+    if value is None:
+        return b"null"
+    # An aware time equals any other time of the same instant, and one in a repeated hour
+    # its twin in the same zone: the fold and the zone make the key exact.
+    key = (value, value.fold, value.tzinfo)
+    text = _recurring.get(key)
+    if text is None:
+        text = _text(value.isoformat())
+        if len(_recurring) < _RECURRING_KEPT:
+            _recurring[key] = text
+    return text
+
+
+def _item_texts(site: SiteConfig, info: EditionInfo, item: Item) -> tuple[Text, Text, Text]:
+    """The item's record in talks.json, in editions/<id>/talks.json and in feed.json."""
+    content, as_read = _content_parts(item)
+    # What the sanitiser gives back unchanged holds no control character but tab and newline.
+    shared = _Shared(
+        _text(item.id),
+        _text(item.title),
+        _shared(item.edition),
+        _shared(item.type),
+        _time(item.start),
+        _time(item.end),
+        _body(item.abstract_html, as_read),
+        _body(item.bio_html, as_read),
+    )
+    top, nested = _talks_texts(site, item, shared)
+    return top, nested, _feed_text(site, info, item, shared, content)
+
+
+class _Shared(NamedTuple):
+    """What the three records of an item have in common, written once (the HTML without its
+    quotes, as the feed's content joins it)."""
+
+    id: bytes
+    title: bytes
+    edition: bytes
+    type: bytes
+    start: bytes
+    end: bytes
+    abstract_html: bytes
+    bio_html: bytes
+
+
+def _talks_texts(site: SiteConfig, item: Item, shared: _Shared) -> tuple[Text, Text]:
+    """dump() of item_record(site, item, depth) for depth 0 and 2."""
+    # Only the URLs depend on the depth: the rest is written once for both.
+    head = (
+        b'{\n   "abstract_html": "',
+        shared.abstract_html,
+        b'",\n   "abstract_text": "',
+        _body(item.abstract_text),
+        b'",\n   "bio_html": "',
+        shared.bio_html,
+        b'",\n   "bio_text": "',
+        _body(item.bio_text),
+    )
+    middle = (
+        b'",\n   "edition": ',
+        shared.edition,
+        b',\n   "end": ',
+        shared.end,
+        b',\n   "id": ',
+        shared.id,
+        b',\n   "kind": ',
+        _shared(item.kind),
+        b',\n   "links": ',
+    )
+    location = _shared(item.location)
+    moderator = item.moderator
+
+    def rest(depth: int) -> tuple[bytes, ...]:
+        return (
+            _links_text(site, item.links, depth, 3),
+            b',\n   "location": ',
+            location,
+            b',\n   "moderator": ',
+            _person_text(site, moderator, depth, 3) if moderator else b"null",
+            b',\n   "panelists": ',
+            _list_text([_person_text(site, p, depth, 4) for p in item.panelists], 3),
+            b',\n   "papers": ',
+            _list_text([_paper_text(site, p, depth, 4) for p in item.papers], 3),
+            b',\n   "speakers": ',
+            _list_text([_person_text(site, p, depth, 4) for p in item.speakers], 3),
+            b',\n   "start": ',
+            shared.start,
+            b',\n   "title": ',
+            shared.title,
+            b',\n   "type": ',
+            shared.type,
+            b',\n   "url": ',
+        )
+
+    near = rest(0)
+    top = (*head, b"".join((*middle, *near, _text(page_url(site, item.id, 0)), b"\n  }")))
+    if site_root(site):  # every URL is absolute, the same from any folder
+        return top, top
+    far = near if _same_below(site, item) else rest(2)
+    return top, (*head, b"".join((*middle, *far, _text(page_url(site, item.id, 2)), b"\n  }")))
+
+
+def _same_below(site: SiteConfig, item: Item) -> bool:
+    """Whether the item's papers, links and people's photos have the same URLs from a file two
+    folders below dist/ (they do when none is a relative path)."""
+    if item.papers:
+        return False
+    for link in item.links:
+        if absolute(site, link.url, 2) != absolute(site, link.url, 0):
+            return False
+    for person in item.people:
+        if person.avatar and absolute(site, person.avatar, 2) != absolute(site, person.avatar, 0):
+            return False
+    return True
+
+
+def _list_text(texts: list[bytes], level: int) -> bytes:
+    """A list at `level` of values already written for level + 1."""
+    if not texts:
+        return b"[]"
+    indent = _NL[level + 1]
+    return b"[" + indent + (b"," + indent).join(texts) + _NL[level] + b"]"
+
+
+def _person_text(site: SiteConfig, person: Person, depth: int, level: int) -> bytes:
+    """person_record(site, person, depth) at `level`."""
+    indent = _NL[level + 1]
+    return b"".join(
+        (
+            b"{",
+            indent,
+            b'"affiliation": ',
+            _shared(person.affiliation),
+            b",",
+            indent,
+            b'"avatar": ',
+            _shared(absolute(site, person.avatar, depth)),
+            b",",
+            indent,
+            b'"name": ',
+            _shared(person.name),
+            b",",
+            indent,
+            b'"url": ',
+            _shared(person.url),
+            _NL[level],
+            b"}",
+        )
+    )
+
+
+def _links_text(site: SiteConfig, links: tuple[Link, ...], depth: int, level: int) -> bytes:
+    """_links(site, links, depth) at `level`."""
+    if not links:
+        return b"[]"
+    indent = _NL[level + 2]
+    return _list_text(
+        [
+            b"".join(
+                (
+                    b"{",
+                    indent,
+                    b'"label": ',
+                    _shared(link.label),
+                    b",",
+                    indent,
+                    b'"url": ',
+                    _text(absolute(site, link.url, depth)),
+                    _NL[level + 1],
+                    b"}",
+                )
+            )
+            for link in links
+        ],
+        level,
+    )
+
+
+def _paper_text(site: SiteConfig, paper: Paper, depth: int, level: int) -> bytes:
+    """_paper_record(site, paper, depth) at `level`."""
+    indent = _NL[level + 1]
+    return b"".join(
+        (
+            b"{",
+            indent,
+            b'"affiliation": ',
+            _shared(paper.affiliation),
+            b",",
+            indent,
+            b'"authors": ',
+            _list_text([_shared(name) for name in paper.authors], level + 1),
+            b",",
+            indent,
+            b'"id": ',
+            _text(paper.id),
+            b",",
+            indent,
+            b'"links": ',
+            _links_text(site, paper.links, depth, level + 1),
+            b",",
+            indent,
+            b'"title": ',
+            _text(paper.title),
+            b",",
+            indent,
+            b'"url": ',
+            _text(page_url(site, paper.id, depth)),
+            _NL[level],
+            b"}",
+        )
+    )
+
+
+def _feed_text(
+    site: SiteConfig, info: EditionInfo, item: Item, shared: _Shared, content_parts: tuple[str, ...]
+) -> Text:
+    """dump() of _feed_item(site, info, item) as an item of a document's list; `content_parts`
+    are _content_parts(item)."""
+    root = site_root(site)
+    people = item.people
+    parts = [
+        b'{\n   "_schedule": {\n    "about": ',
+        _shared((root or "") + SCHEMA_NAME),
+        b',\n    "edition": ',
+        shared.edition,
+        b',\n    "end": ',
+        shared.end,
+        b',\n    "location": ',
+        _shared(item.location or info.venue),
+        b',\n    "speakers": ',
+        _list_text([_person_text(site, p, 0, 5) for p in people], 4),
+        b',\n    "start": ',
+        shared.start,
+        b',\n    "timezone": ',
+        _shared(info.timezone),
+        b',\n    "type": ',
+        shared.type,
+        b"\n   }",
+    ]
+    if people:
+        authors = [_author_text(site, p.name, p.url, p.avatar) for p in people]
+        parts += (b',\n   "authors": ', _list_text(authors, 3))
+    parts.append(b',\n   "content_html": "')
+    # The content is mostly the abstract and bio joined: escaping is per character, so its
+    # JSON string is theirs (already written for talks.json) joined by an escaped newline.
+    content: list[bytes] = []
+    for part in content_parts:
+        if content:
+            content.append(b"\\n")
+        if part is item.abstract_html:
+            content.append(shared.abstract_html)
+        elif part is item.bio_html:
+            content.append(shared.bio_html)
+        else:
+            content.append(_body(part))
+    parts = [b"".join(parts), *content, b'"']
+    if item.start:
+        parts += (b',\n   "date_published": ', shared.start)
+    parts += (b',\n   "id": ', shared.id)
+    if item.abstract_text:
+        parts += (b',\n   "summary": ', _text(_shorten(item.abstract_text, 300)))
+    parts += (
+        b',\n   "tags": [\n    ',
+        shared.type,
+        b",\n    ",
+        shared.edition,
+        b'\n   ],\n   "title": ',
+        shared.title,
+    )
+    if root:
+        parts += (b',\n   "url": ', _text(page_url(site, item.id)))
+    parts.append(b"\n  }")
+    tail = len(content) + 1
+    return (*parts[:tail], b"".join(parts[tail:]))
+
+
+def _author_text(site: SiteConfig, name: str, url: str, avatar: str) -> bytes:
+    """_author(site, name, url, avatar) at level 4."""
+    parts = [b"{"]
+    avatar_url = absolute(site, avatar)
+    if avatar_url and "://" in avatar_url:
+        parts += (b'\n     "avatar": ', _shared(avatar_url), b",")
+    parts += (b'\n     "name": ', _shared(name))
+    if url:
+        parts += (b',\n     "url": ', _shared(url))
+    parts.append(b"\n    }")
+    return b"".join(parts)

@@ -7,6 +7,7 @@ take them from here so the four can never disagree about an item's URL or time.
 from __future__ import annotations
 
 from datetime import datetime
+from functools import lru_cache
 from urllib.parse import urljoin
 
 from .model import Item, Person, SiteConfig
@@ -18,7 +19,11 @@ SCHEMA_NAME = "talks.schema.json"
 
 def site_root(site: SiteConfig) -> str:
     """The site's base URL ending in '/', or "" when the config gives none."""
-    base = site.base_url.strip()
+    return _root(site.base_url)
+
+
+def _root(base_url: str) -> str:
+    base = base_url.strip()
     if not base:
         return ""
     return base if base.endswith("/") else base + "/"
@@ -37,10 +42,14 @@ def absolute(site: SiteConfig, path: str, depth: int = 0) -> str:
 
 def page_url(site: SiteConfig, anchor: str, depth: int = 0) -> str:
     """Where an item or paper is shown: the page with the id as fragment."""
-    root = site_root(site)
-    if root:
-        return f"{root}#{anchor}"
-    return f"{'../' * depth}index.html#{anchor}"
+    return _page(site.base_url, depth) + anchor
+
+
+@lru_cache(maxsize=64)
+def _page(base_url: str, depth: int) -> str:
+    # What every item's URL starts with, worked out once: the feeds ask for tens of thousands.
+    root = _root(base_url)
+    return f"{root}#" if root else f"{'../' * depth}index.html#"
 
 
 def iso(value: datetime | None) -> str | None:

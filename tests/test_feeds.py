@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import os
 import re
 import shutil
 from datetime import datetime
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
+from unittest import mock
+from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from pipeline.build import BuildOptions, build
+from pipeline import feeds, sanitized
+from pipeline.build import BuildOptions, build, check
 from pipeline.feeds import schema
+from pipeline.model import (
+    KNOWN_TYPES,
+    Edition,
+    EditionInfo,
+    Item,
+    Link,
+    Paper,
+    Person,
+    Program,
+    SiteConfig,
+    Source,
+)
+from pipeline.text import sanitize_html
 
 FIXTURE = Path(__file__).parent / "fixtures" / "feeds_site"
 OFFSET_TIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}[+-]\d{2}:\d{2}$")
@@ -277,3 +298,298 @@ def test_corpus_feed_follows_json_feed_1_1(corpus_site: Path) -> None:
     feed = load(corpus_site / "feed.json")
     check_json_feed(feed)
     assert len(feed["items"]) == len(load(corpus_site / "talks.json")["items"])
+
+
+# -- byte for byte what json.dumps gives ---------------------------------------------------
+#
+# The records are written straight to bytes and the sanitiser is skipped where it would
+# change nothing; the files must stay exactly what dumping the dict records with json.dumps,
+# and sanitising every feed content, gives. (tests/test_rebuild.py covers the output cache.)
+
+REPO = Path(__file__).resolve().parents[1]
+CORPUS = REPO.parent / "shared" / "corpus" / "emc2"
+SITES = {
+    "sample": (REPO / "content", REPO / "pipeline.toml"),
+    "corpus": (CORPUS, REPO / "examples" / "emc2.toml"),
+    **{
+        site.name: (site / "content", site / "pipeline.toml")
+        for site in sorted((REPO / "tests" / "fixtures").iterdir())
+        if (site / "content").is_dir()
+    },
+}
+# 150 examples keep the suite fast; PIPELINE_HYPOTHESIS_EXAMPLES=5000 hunts harder.
+EXAMPLES = int(os.environ.get("PIPELINE_HYPOTHESIS_EXAMPLES", "150"))
+FAST = settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def plain_dump(value: Any) -> bytes:
+    return (json.dumps(value, sort_keys=True, ensure_ascii=False, indent=1) + "\n").encode()
+
+
+def expected_feeds(program: Program) -> dict[str, bytes]:
+    """The feeds as json.dumps writes the dict records, with every content sanitised."""
+    with mock.patch.object(feeds, "unchanged_by_sanitizer", lambda *fragments: False):
+        site = program.site
+        files = {
+            "talks.schema.json": feeds.schema_bytes(),
+            "talks.json": plain_dump(feeds.talks(site, program.editions)),
+            "feed.json": plain_dump(feeds.feed(program)),
+        }
+        for edition in program.editions:
+            files[f"editions/{edition.id}/talks.json"] = plain_dump(
+                feeds.talks(site, (edition,), depth=2)
+            )
+    return files
+
+
+def assert_same_files(actual: dict[str, bytes], expected: dict[str, bytes]) -> None:
+    assert sorted(actual) == sorted(expected)
+    for name in expected:
+        assert actual[name] == expected[name], name
+
+
+@pytest.mark.parametrize("name", sorted(SITES))
+def test_feeds_are_json_dumps_of_the_records_byte_for_byte(name: str) -> None:
+    content, config = SITES[name]
+    if not content.is_dir():
+        pytest.skip(f"{content} is absent")
+    program = check(BuildOptions(content, content.parent / "dist", config, keep_going=True)).program
+    other_base = "" if program.site.base_url else "https://example.org/a b/"
+    for site in (program.site, dataclasses.replace(program.site, base_url=other_base)):
+        variant = dataclasses.replace(program, site=site)
+        assert_same_files(feeds.outputs(variant), expected_feeds(variant))
+
+
+def test_the_sanitiser_is_skipped_for_the_sample_content() -> None:
+    """The speed of the feeds rests on this: content as the reader leaves it is recognised."""
+    content, config = SITES["sample"]
+    items = check(BuildOptions(content, content.parent / "dist", config)).program.items
+    with_content = [i for i in items if i.abstract_html or i.bio_html or i.papers]
+    assert with_content
+    assert all(feeds._content_parts(item)[1] for item in with_content)
+
+
+HOSTILE = [
+    '"', "\\", "\\u0041", "\\n", "\n", "\r", "\r\n", "\t", "\x00", "\x01", "\x08", "\x0c",
+    "\x1f", "\x7f", "\x85", "\xa0", "\xad", "\u2028", "\u2029", "\ufeff", "\u200d", "😀",
+    "👩‍🔬", "é", "ß", "中文", "Ω", "</script>", "<", ">", "&", "&amp;", "&nbsp;", "&#x27;",
+    "'", "/", " ", "  ", "…", "\U0010fffd", "\ufffe", "\ufdd0",
+]  # fmt: skip
+TEXT = st.lists(st.one_of(st.sampled_from(HOSTILE), st.text(max_size=6)), max_size=8).map("".join)
+# Long enough for the escaping of long strings.
+LONG_TEXT = st.one_of(TEXT, st.tuples(TEXT, TEXT).map(lambda p: p[0] + " lorem ipsum" * 25 + p[1]))
+HTML_TOKENS = [
+    "<p>", "</p>", "<em>", "</em>", "<strong>", "</strong>", "<b>", "</b>", "<code>", "</code>",
+    "<ul>", "</ul>", "<ol>", "</ol>", "<li>", "</li>", "<pre>", "</pre>", "<blockquote>",
+    "</blockquote>", "<h3>", "</h3>", "<br>", "<hr>", "<a>", "</a>", "<abbr>", "</abbr>",
+    '<abbr title="a &amp; &quot;b&quot;">', '<a href="https://e.org/x?a=1&amp;b=%20#f">',
+    '<a href="https://e.org/" rel="noopener noreferrer">', '<a rel="noopener noreferrer">',
+    '<a href="slides.pdf" title="t" rel="noopener noreferrer">', '<a href="javascript:x">',
+    '<a href="http://" rel="noopener noreferrer">', '<a href="mailto:a@b.org">', "<button>",
+    "</button>", "<table>", "<td>", "</td>", "</table>", "<div>", "</div>", "<script>",
+    "</script>", "<!-- c -->", "\n", "\n\n", " ", "&amp;", "&lt;", "&gt;", "&nbsp;", "&#x27;",
+    "&quot;", "x",
+]  # fmt: skip
+HTML = st.lists(st.one_of(st.sampled_from(HTML_TOKENS), TEXT), max_size=16).map("".join)
+# As the reader leaves it (sanitised), or anything at all.
+ITEM_HTML = st.one_of(HTML.map(sanitize_html), HTML.map(sanitize_html), HTML, LONG_TEXT)
+PATHS = st.one_of(
+    st.sampled_from(
+        ["", "media/a.png", "a b.png", "https://e.org/a.png", "mailto:a@b.org", "../x", "#f"]
+    ),
+    TEXT,
+)
+ZONES = [ZoneInfo("UTC"), ZoneInfo("Europe/Berlin"), ZoneInfo("America/Phoenix")]
+TIMES = st.one_of(
+    st.none(),
+    st.datetimes(
+        min_value=datetime(1999, 1, 1),
+        max_value=datetime(2031, 1, 1),
+        timezones=st.sampled_from(ZONES),
+    ),
+    # The hour the clocks go back in Berlin happens twice.
+    st.sampled_from([datetime(2024, 10, 27, 2, 30, tzinfo=ZONES[1], fold=fold) for fold in (0, 1)]),
+)
+PEOPLE = st.builds(Person, name=TEXT, affiliation=TEXT, url=PATHS, avatar=PATHS)
+LINKS = st.builds(Link, label=TEXT, url=PATHS)
+PAPERS = st.builds(
+    Paper,
+    id=TEXT,
+    title=TEXT,
+    authors=st.lists(TEXT, max_size=3).map(tuple),
+    affiliation=TEXT,
+    links=st.lists(LINKS, max_size=2).map(tuple),
+    source=st.just(Source("x.md")),
+)
+ITEMS = st.builds(
+    Item,
+    id=TEXT,
+    edition=TEXT,
+    type=st.one_of(st.sampled_from(sorted(KNOWN_TYPES)), TEXT),
+    title=TEXT,
+    start=TIMES,
+    end=TIMES,
+    speakers=st.lists(PEOPLE, max_size=3).map(tuple),
+    moderator=st.one_of(st.none(), PEOPLE),
+    panelists=st.lists(PEOPLE, max_size=2).map(tuple),
+    abstract_html=ITEM_HTML,
+    abstract_text=LONG_TEXT,
+    bio_html=ITEM_HTML,
+    bio_text=LONG_TEXT,
+    papers=st.lists(PAPERS, max_size=3).map(tuple),
+    links=st.lists(LINKS, max_size=2).map(tuple),
+    location=TEXT,
+    source=st.just(Source("x.md")),
+)
+SITE_CONFIGS = st.builds(
+    SiteConfig,
+    title=TEXT,
+    base_url=st.sampled_from(["", "https://e.org/a/", "https://e.org/a b", " https://e.org/ "]),
+    description=TEXT,
+)
+EDITION_INFOS = st.builds(
+    EditionInfo,
+    id=st.sampled_from(["ed-1", "x"]),
+    name=TEXT,
+    venue=TEXT,
+    date=TEXT,
+    timezone=st.sampled_from(["UTC", "Europe/Berlin", "Ω"]),
+    url=PATHS,
+)
+
+
+@FAST
+@given(SITE_CONFIGS, EDITION_INFOS, st.lists(ITEMS, max_size=3))
+def test_feeds_of_any_items_are_json_dumps_of_the_records(
+    site: SiteConfig, info: EditionInfo, items: list[Item]
+) -> None:
+    program = Program(site=site, editions=(Edition(info, tuple(items)),))
+    assert_same_files(feeds.outputs(program), expected_feeds(program))
+
+
+def test_a_lone_surrogate_fails_as_it_did() -> None:
+    # Not valid input (the readers decode UTF-8); json.dumps wrote it and encoding failed.
+    item = Item(
+        "a", "ed-1", "talk", "\ud800", None, None, (), None, (), "", "", "", "", (), (), "",
+        Source("x.md"),
+    )  # fmt: skip
+    program = Program(site=SiteConfig(), editions=(Edition(EditionInfo("ed-1", "Ed"), (item,)),))
+    with pytest.raises(UnicodeEncodeError):
+        expected_feeds(program)
+    with pytest.raises(UnicodeEncodeError):
+        feeds.outputs(program)
+
+
+@FAST
+@given(LONG_TEXT)
+def test_strings_are_escaped_as_json_escapes_them(text: str) -> None:
+    assert feeds._text(text) == encode_basestring(text).encode()
+    assert feeds._body(text) == encode_basestring(text)[1:-1].encode()
+    if text.replace("\n", " ").replace("\t", " ").isprintable():
+        assert feeds._body(text, printable=True) == encode_basestring(text)[1:-1].encode()
+
+
+# -- skipping the sanitiser ----------------------------------------------------------------
+
+REL = ' rel="noopener noreferrer"'
+HREFS = [
+    "https://e.org/p?q=1&amp;r=%20#f", "http://a", "HTTP://A.B-C.example:80/x", "mailto:a@b.org",
+    "mailto:", "slides.pdf", "#f", "//e.org/x", "/abs", "a:b", "http://", "http://x:99999",
+    "http://1.2.3.4", "http://a.1", "http://xn--a.org", "http://a..b", " http://x",
+    "javascript:alert(1)", "mailto://x", "http://a/&lt;", "http://a/b c", "%41",
+]  # fmt: skip
+PHRASES = st.lists(
+    st.one_of(st.sampled_from([*HOSTILE, "&amp;", "&lt;", "&gt;", "&nbsp;", "x y"]), TEXT),
+    max_size=3,
+).map("".join)
+
+
+@st.composite
+def inline_html(draw: st.DrawFn, depth: int = 0) -> str:
+    out = []
+    for _ in range(draw(st.integers(0, 3))):
+        choice = draw(st.integers(0, 9))
+        if choice < 5 or depth > 3:
+            out.append(draw(PHRASES))
+        elif choice == 5:
+            out.append("<br>")
+        else:
+            name = draw(st.sampled_from(["em", "strong", "b", "i", "code", "sub", "abbr", "a"]))
+            opening = f"<{name}>"
+            if name == "a":
+                href = draw(st.sampled_from(HREFS))
+                opening = draw(st.sampled_from([f'<a href="{href}"{REL}>', f"<a{REL}>", "<a>"]))
+            elif name == "abbr" and draw(st.booleans()):
+                opening = f'<abbr title="{draw(PHRASES)}">'
+            out.append(opening + draw(inline_html(depth + 1)) + f"</{name}>")
+    return "".join(out)
+
+
+@st.composite
+def flow_html(draw: st.DrawFn, depth: int = 0) -> str:
+    """Mostly the fragments the sanitiser leaves alone, with near misses."""
+    out = []
+    for _ in range(draw(st.integers(1, 3))):
+        kind = draw(st.sampled_from(["p", "h3", "ul", "ol", "blockquote", "pre", "hr", "text"]))
+        if kind in ("ul", "ol") and depth < 3:
+            rows = [
+                "<li>" + draw(st.one_of(inline_html(), flow_html(depth + 1))) + "</li>"
+                for _ in range(draw(st.integers(0, 3)))
+            ]
+            out.append(
+                f"<{kind}>" + draw(st.sampled_from(["", "\n", "x"])).join(rows) + f"</{kind}>"
+            )
+        elif kind == "blockquote" and depth < 3:
+            out.append("<blockquote>" + draw(flow_html(depth + 1)) + "</blockquote>")
+        elif kind == "pre":
+            lead = draw(st.sampled_from(["", "\n", "x"]))
+            out.append(f"<pre>{lead}<code>{draw(PHRASES)}</code></pre>")
+        elif kind == "hr":
+            out.append("<hr>")
+        elif kind == "text":
+            out.append(draw(inline_html()))
+        else:
+            out.append(f"<{kind}>" + draw(inline_html()) + f"</{kind}>")
+        out.append(draw(st.sampled_from(["", "\n", "\n\n"])))
+    return "".join(out)
+
+
+@settings(FAST, max_examples=EXAMPLES * 4)
+@given(st.lists(st.one_of(flow_html(), flow_html().map(str.strip), HTML), min_size=1, max_size=3))
+def test_the_sanitiser_is_skipped_only_where_it_would_change_nothing(fragments: list[str]) -> None:
+    if sanitized.unchanged_by_sanitizer(*fragments):
+        html = "\n".join(fragments)
+        assert sanitize_html(html) == html
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        # What the sanitiser makes of <p><button><ul>: it parses as <p></p><ul>...
+        "<p><ul><li>x</li></ul></p>",
+        "<pre>\nx</pre>",  # the newline after <pre> goes on every pass
+        # What it makes of an href starting with U+3000, which passed for it.
+        '<a href="http://" rel="noopener noreferrer">x</a>',
+        "<a>x</a>",  # gets a rel
+        "<p>a\xa0b</p>",  # written as &nbsp;
+        "<p>O&#x27;Brien &quot;</p>",  # written as ' and "
+        "\ufeff<p>x</p>",  # a byte order mark is dropped
+        "<p>a\rb</p>",
+        "<p>a\x00b</p>",
+        "<p>a &copy b</p>",
+        "<p>a > b</p>",
+        "<P>x</P>",
+        " <p>x</p>",
+        '<td align="left">x</td>',
+    ],
+)
+def test_what_the_sanitiser_would_change_is_not_skipped(html: str) -> None:
+    assert sanitize_html(html) != html
+    assert not sanitized.unchanged_by_sanitizer(html)
+    assert not sanitized.unchanged_by_sanitizer("<p>x</p>", html)
+
+
+def test_the_canary_passes_the_sanitiser_unchanged() -> None:
+    # If the sanitiser's configuration or library changes what it keeps, nothing is skipped.
+    assert sanitized._trusted()
+    assert sanitize_html(sanitized.CANARY) == sanitized.CANARY
