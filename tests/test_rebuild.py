@@ -50,9 +50,7 @@ def test_rebuild_after_one_edit_equals_plain_build(
         monkeypatch.setenv("PIPELINE_NO_PARALLEL", "1")
     build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
     cache = content.parent / CACHE_DIR
-    assert {"search.pickle", "feeds.pickle", "calendar.pickle"} <= {
-        p.name for p in cache.iterdir()
-    }
+    assert {"search.pickle", "feeds.pickle", "calendar.pickle"} <= {p.name for p in cache.iterdir()}
     _edit(content)
     build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
 
