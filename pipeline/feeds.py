@@ -340,9 +340,9 @@ _recurring: dict[object, bytes] = {}
 _RECURRING_KEPT = 100_000
 
 
-def _shared(text: str) -> bytes:
+def _shared(text: str, known: Callable[[object], bytes | None] = _recurring.get) -> bytes:
     """_text(text) for a value that recurs across items."""
-    value = _recurring.get(text)
+    value = known(text)
     if value is None:
         value = _text(text)
         if len(_recurring) < _RECURRING_KEPT:
@@ -432,11 +432,13 @@ def _talks_texts(site: SiteConfig, item: Item, shared: _Shared) -> tuple[Text, T
             b',\n   "moderator": ',
             _person_text(site, moderator, depth, 3) if moderator else b"null",
             b',\n   "panelists": ',
-            _list_text([_person_text(site, p, depth, 4) for p in item.panelists], 3),
+            _people_text(site, item.panelists, depth, 3),
             b',\n   "papers": ',
-            _list_text([_paper_text(site, p, depth, 4) for p in item.papers], 3),
+            _list_text([_paper_text(site, p, depth, 4) for p in item.papers], 3)
+            if item.papers
+            else b"[]",
             b',\n   "speakers": ',
-            _list_text([_person_text(site, p, depth, 4) for p in item.speakers], 3),
+            _people_text(site, item.speakers, depth, 3),
             b',\n   "start": ',
             shared.start,
             b',\n   "title": ',
@@ -474,6 +476,13 @@ def _list_text(texts: list[bytes], level: int) -> bytes:
         return b"[]"
     indent = _NL[level + 1]
     return b"[" + indent + (b"," + indent).join(texts) + _NL[level] + b"]"
+
+
+def _people_text(site: SiteConfig, people: tuple[Person, ...], depth: int, level: int) -> bytes:
+    """[person_record(site, person, depth) for person in people] at `level`."""
+    if not people:
+        return b"[]"
+    return _list_text([_person_text(site, p, depth, level + 1) for p in people], level)
 
 
 def _person_text(site: SiteConfig, person: Person, depth: int, level: int) -> bytes:
@@ -582,7 +591,7 @@ def _feed_text(
         b',\n    "location": ',
         _shared(item.location or info.venue),
         b',\n    "speakers": ',
-        _list_text([_person_text(site, p, 0, 5) for p in people], 4),
+        _people_text(site, people, 0, 4),
         b',\n    "start": ',
         shared.start,
         b',\n    "timezone": ',
