@@ -45,7 +45,10 @@ def _term(word: str) -> str:
 
 
 def _looked_up(words: Sequence[str]) -> list[str]:
-    """Each word's term (or _STOP), looked up in bulk; only new words are computed."""
+    """What lunr.py's pipeline (fold, stop-word filter, stem) makes of each word, or _STOP,
+    looked up in bulk; only new words are computed. lunr.py's Tokenizer lower-cases each list
+    element again and its Token objects are always truthy, so a word that folds to "" stays a
+    term "" exactly as in the Builder."""
     if len(_TERMS) > _TERMS_MAX:
         _TERMS.clear()
     found: list[str | None] = list(map(_TERMS.get, words))
@@ -54,15 +57,6 @@ def _looked_up(words: Sequence[str]) -> list[str]:
             if term is None:
                 found[i] = _TERMS[words[i]] = _term(words[i])
     return found  # type: ignore[return-value]
-
-
-def index_terms(words: Sequence[str]) -> list[str]:
-    """What lunr.py's pipeline (fold, stop-word filter, stem) makes of a field's word list.
-
-    lunr.py's Tokenizer lower-cases each list element again and its Token objects are always
-    truthy, so a word that folds to "" stays a term "" exactly as in the Builder.
-    """
-    return [term for term in _looked_up(words) if term is not _STOP]
 
 
 # What one document field contributes: its terms' frequencies in first-seen order, and its
