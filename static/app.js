@@ -184,6 +184,10 @@
       setStatus(defaultStatus);
       return;
     }
+    // The schedule goes at once, not when the answer comes: while it is shown, a page still
+    // being parsed lays out every new row, which slows both the parser and the search.
+    doc.body.classList.add("searching");
+    results.hidden = false;
     if (!engine) { setStatus("Loading search…"); return; }
     var id = ++asked;
     engine.find(text, chosenFilters(), FIRST_PAGE, 0).then(function (found) {

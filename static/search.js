@@ -127,7 +127,7 @@
       });
     }
     results = results.map(function (r) {
-      return { ref: refNumber(r.ref), score: rounded(r.score), terms: Object.keys(r.matchData.metadata) };
+      return { ref: refNumber(r.ref), score: rounded(r.score), exact: r.score, terms: Object.keys(r.matchData.metadata) };
     });
     results.sort(function (a, b) { return b.score - a.score || a.ref - b.ref; });
     return results;
@@ -161,7 +161,7 @@
   Complete.prototype.search = function (text) {
     var docs = this.docs;
     return this.engine.search(text).map(function (h) {
-      return { id: docs[h.ref].id, score: h.score, card: docs[h.ref], terms: h.terms };
+      return { id: docs[h.ref].id, score: h.score, exact: h.exact, card: docs[h.ref], terms: h.terms };
     });
   };
 
@@ -186,12 +186,11 @@
         bucket.push(term);
       });
     });
-    // The loaded ranges, merged: lunr's invertedIndex and fieldVectors, grown range by range.
-    this.invertedIndex = Object.create(null);
-    this.fieldVectors = Object.create(null);
+    // The loaded ranges' postings, term -> {index, fields: [{docs, weights}]}.
+    this.postings = new Map();
     this.loaded = new Map();
     this.cards = new Map();
-    this.engines = new Map();
+    this.tokenSets = new Map();
     this.termCache = new Map();
   }
 
@@ -256,82 +255,148 @@
     return { terms: sorted, ranges: Array.from(ranges).sort(function (a, b) { return a - b; }) };
   };
 
-  /* Loads one term range with lunr.Index.load and merges it into the site's index. */
+  /* One term range's rows ([term, index, deltas, weights] per field, pipeline/search_shards.py)
+     kept as postings: each field's document positions and weights. lunr.Index.load would turn
+     them into a field vector per document, of which a query reads only its own terms' entries;
+     rank() reads those entries here directly. */
   Site.prototype.addRange = function (number, rows) {
-    var fields = this.manifest.lunr.fields;
-    var inverted = [], empty = {};
-    // vectors[f][position]: that document field's [term index, weight, ...] pairs.
-    var vectors = fields.map(function () { return []; });
+    var postings = this.postings, fieldCount = this.manifest.lunr.fields.length;
     rows.forEach(function (row) {
-      var entry = { _index: row[1] };
-      for (var f = 0; f < fields.length; f++) {
-        var deltas = row[2 + 2 * f], weights = row[3 + 2 * f], postings = {}, position = 0;
-        var byPosition = vectors[f];
-        for (var k = 0; k < deltas.length; k++) {
-          position += deltas[k];
-          postings[position] = empty;
-          var pairs = byPosition[position];
-          if (pairs === undefined) byPosition[position] = pairs = [];
-          // Weights come in thousandths: lunr.py rounds them to three decimals.
-          pairs.push(row[1], weights[k] / 1000);
-        }
-        entry[fields[f]] = postings;
+      var byField = [];
+      for (var f = 0; f < fieldCount; f++) {
+        var deltas = row[2 + 2 * f], docs = new Array(deltas.length), position = 0;
+        for (var k = 0; k < deltas.length; k++) docs[k] = position += deltas[k];
+        byField.push({ docs: docs, weights: row[3 + 2 * f] });
       }
-      inverted.push([row[0], entry]);
-    });
-    var fieldVectors = [];
-    vectors.forEach(function (byPosition, f) {
-      byPosition.forEach(function (pairs, position) {
-        fieldVectors.push([fields[f] + "/" + position, sortedPairs(pairs)]);
-      });
-    });
-    var part = root.lunr.Index.load({
-      version: this.manifest.lunr.version,
-      fields: fields,
-      fieldVectors: fieldVectors,
-      invertedIndex: inverted,
-      pipeline: this.manifest.lunr.pipeline
-    });
-    var terms = this.invertedIndex, vectorsByRef = this.fieldVectors;
-    Object.keys(part.invertedIndex).forEach(function (term) { terms[term] = part.invertedIndex[term]; });
-    Object.keys(part.fieldVectors).forEach(function (fieldRef) {
-      var mine = vectorsByRef[fieldRef], theirs = part.fieldVectors[fieldRef];
-      if (!mine) { vectorsByRef[fieldRef] = theirs; return; }
-      for (var i = 0; i < theirs.elements.length; i += 2) mine.insert(theirs.elements[i], theirs.elements[i + 1]);
+      postings.set(row[0], { index: row[1], fields: byField });
     });
     this.loaded.set(number, true);
   };
 
-  /* A lunr index over the loaded ranges whose token set holds just these terms: lunr.js expands
-     each clause against it exactly as against the whole index, since no other term can match. */
-  Site.prototype.engineFor = function (terms) {
+  /* The token set of just these terms: lunr.js expands each clause against it exactly as against
+     the whole index's, since no other term can match. */
+  Site.prototype.tokenSetFor = function (terms) {
     var key = terms.join("\u0000");
-    var engine = this.engines.get(key);
-    if (engine) return engine;
-    var index = new root.lunr.Index({
-      invertedIndex: this.invertedIndex,
-      fieldVectors: this.fieldVectors,
-      tokenSet: root.lunr.TokenSet.fromArray(terms),
-      fields: this.manifest.lunr.fields,
-      pipeline: this.pipeline
-    });
-    engine = new Engine(index, this.manifest.fieldAliases);
-    if (this.engines.size >= 16) this.engines.delete(this.engines.keys().next().value);
-    this.engines.set(key, engine);
-    return engine;
+    var set = this.tokenSets.get(key);
+    if (!set) {
+      set = root.lunr.TokenSet.fromArray(terms);
+      if (this.tokenSets.size >= 16) this.tokenSets.delete(this.tokenSets.keys().next().value);
+      this.tokenSets.set(key, set);
+    }
+    return set;
   };
 
-  /* [index, weight, index, weight, ...] in ascending index order, as lunr.Vector expects. */
-  function sortedPairs(flat) {
-    var n = flat.length / 2, sorted = true;
-    for (var i = 1; i < n; i++) if (flat[2 * i] < flat[2 * i - 2]) { sorted = false; break; }
-    if (sorted) return flat;
-    var order = [];
-    for (var j = 0; j < n; j++) order.push(j);
-    order.sort(function (a, b) { return flat[2 * a] - flat[2 * b]; });
-    var out = [];
-    order.forEach(function (j) { out.push(flat[2 * j], flat[2 * j + 1]); });
-    return out;
+  /* lunr.Index.query for the clauses addClauses makes (all optional), on the loaded postings:
+     the same clause expansion (lunr's Query, pipeline and TokenSet), the same query vectors
+     (lunr.Vector), and each document's score summed from the same products in the same order,
+     so every score is lunr.js's bit for bit (tests/test_search_js.py): a field's score is the
+     dot product of the query vector with the document's field vector, summed over ascending term
+     indices, divided by the query vector's magnitude; a document's score adds its fields' scores
+     in the order lunr.js first meets each. lunr.js also builds match metadata and reads a vector
+     per document field, most of its time; here only the weights of the query's own terms are
+     read, into flat arrays. Returns [{ref, score, terms}], ranked, of the documents every word
+     matched (terms: the index terms each matched, for highlighting). */
+  Site.prototype.rank = function (queryWords, tokenSet) {
+    var lunr = root.lunr, fields = this.manifest.lunr.fields, postings = this.postings;
+    var F = fields.length, N = this.manifest.documents, W = queryWords.length;
+    var query = new lunr.Query(fields), wordOf = [];
+    queryWords.forEach(function (w, i) {
+      addClauses(query, w);
+      while (wordOf.length < query.clauses.length) wordOf.push(i);
+    });
+    var fieldIndex = new Map(fields.map(function (f, i) { return [f, i]; }));
+    var vectors = fields.map(function () { return new lunr.Vector(); });
+    var sum = function (a, b) { return a + b; };
+    // One entry per (term, field) lunr.js reads, with the words whose clauses reached it.
+    var entries = [], entryOf = new Map();
+    for (var c = 0; c < query.clauses.length; c++) {
+      var clause = query.clauses[c];
+      var terms = clause.usePipeline ? this.pipeline.runString(clause.term, { fields: clause.fields }) : [clause.term];
+      for (var m = 0; m < terms.length; m++) {
+        clause.term = terms[m];
+        var expanded = tokenSet.intersect(lunr.TokenSet.fromClause(clause)).toArray();
+        for (var j = 0; j < expanded.length; j++) {
+          var posting = postings.get(expanded[j]);
+          for (var k = 0; k < clause.fields.length; k++) {
+            var f = fieldIndex.get(clause.fields[k]);
+            vectors[f].upsert(posting.index, clause.boost, sum);
+            var key = expanded[j] + "/" + f, entry = entryOf.get(key);
+            if (entry === undefined) {
+              entryOf.set(key, entry = { term: expanded[j], index: posting.index, field: f, posting: posting.fields[f], words: [] });
+              entries.push(entry);
+            }
+            if (entry.words.indexOf(wordOf[c]) < 0) entry.words.push(wordOf[c]);
+          }
+        }
+      }
+    }
+    // The order in which lunr.js first meets each document field, and every word's matches.
+    var fieldCount = new Uint8Array(N), fieldOrder = new Uint8Array(N * F), met = new Uint8Array(N * F);
+    var marks = W > 1 ? new Uint8Array(N * W) : null, found = [];
+    entries.forEach(function (e) {
+      var docs = e.posting.docs;
+      for (var p = 0; p < docs.length; p++) {
+        var doc = docs[p], at = doc * F + e.field;
+        if (!met[at]) {
+          met[at] = 1;
+          if (!fieldCount[doc]) found.push(doc);
+          fieldOrder[doc * F + fieldCount[doc]++] = e.field;
+        }
+        if (marks) for (var w = 0; w < e.words.length; w++) marks[doc * W + e.words[w]] = 1;
+      }
+    });
+    // Dot products: each (document, field)'s products added in ascending term index order.
+    var dots = new Float64Array(N * F);
+    var queryValue = vectors.map(function (v) {
+      var values = new Map();
+      for (var i = 0; i < v.elements.length; i += 2) values.set(v.elements[i], v.elements[i + 1]);
+      return values;
+    });
+    entries.slice().sort(function (a, b) { return a.index - b.index; }).forEach(function (e) {
+      var docs = e.posting.docs, weights = e.posting.weights, q = queryValue[e.field].get(e.index);
+      for (var p = 0; p < docs.length; p++) dots[docs[p] * F + e.field] += q * (weights[p] / 1000);
+    });
+    var magnitudes = vectors.map(function (v) { return v.magnitude(); });
+    var results = [];
+    found.forEach(function (doc) {
+      if (marks) for (var w = 0; w < W; w++) if (!marks[doc * W + w]) return;
+      var score = 0;
+      for (var n = 0; n < fieldCount[doc]; n++) {
+        var f = fieldOrder[doc * F + n];
+        var fieldScore = dots[doc * F + f] / magnitudes[f] || 0;
+        score = n === 0 ? fieldScore : score + fieldScore;
+      }
+      results.push({ ref: doc, score: rounded(score), exact: score, terms: null });
+    });
+    results.sort(function (a, b) { return b.score - a.score || a.ref - b.ref; });
+    // What each result matched, found when asked: a page shows ten of thousands.
+    var self = this;
+    results.forEach(function (r) {
+      Object.defineProperty(r, "terms", { enumerable: true, configurable: true, get: function () {
+        var value = self.matchedTerms(entries, r.ref);
+        Object.defineProperty(r, "terms", { value: value, enumerable: true });
+        return value;
+      } });
+    });
+    return results;
+  };
+
+  /* The index terms of these entries whose postings hold the document. */
+  Site.prototype.matchedTerms = function (entries, ref) {
+    var terms = [];
+    entries.forEach(function (e) {
+      if (terms.indexOf(e.term) < 0 && sortedIncludes(e.posting.docs, ref)) terms.push(e.term);
+    });
+    return terms;
+  };
+
+  function sortedIncludes(sorted, value) {
+    var low = 0, high = sorted.length;
+    while (low < high) {
+      var mid = (low + high) >> 1;
+      if (sorted[mid] < value) low = mid + 1; else high = mid;
+    }
+    return sorted[low] === value;
   }
 
   Site.prototype.loadRanges = function (numbers) {
@@ -374,7 +439,7 @@
     if (!queryWords.length) return Promise.resolve([]);
     var plan = this.plan(queryWords);
     return this.loadRanges(plan.ranges).then(function () {
-      return self.engineFor(plan.terms).search(text);
+      return self.rank(queryWords, self.tokenSetFor(plan.terms));
     });
   };
 
@@ -408,7 +473,7 @@
           total: hits.length,
           hits: shown.map(function (h) {
             var card = self.card(h.ref);
-            return { id: card.id, score: h.score, card: card, terms: h.terms };
+            return { id: card.id, score: h.score, exact: h.exact, card: card, terms: h.terms };
           })
         };
       });

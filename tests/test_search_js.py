@@ -235,3 +235,68 @@ def test_front_coded_terms_decode_the_same_in_both_languages() -> None:
     assert front_decoded(coded) == terms
     decode = "console.log(JSON.stringify(PipelineSearch.frontDecoded(input)))"
     assert run_node(decode, coded) == terms
+
+
+# The same queries through lunr.js's own Index.query on the whole index (PipelineSearch.create)
+# and through the site's term ranges (Site.rank): every score, unrounded, and every matched term.
+_SCORES_SCRIPT = """
+const fs = require('fs'), path = require('path');
+function load(key) {
+  const text = fs.readFileSync(path.join(input.folder, 'search', key + '.js'), 'utf8');
+  new Function('self', text)(globalThis);
+  const data = globalThis.pipelineSearchParts[key];
+  delete globalThis.pipelineSearchParts[key];
+  return Promise.resolve(data);
+}
+(async () => {
+  const manifest = await load('manifest');
+  const site = PipelineSearch.site(manifest, load);
+  const docs = Array.from({length: manifest.documents}, (_, i) => ({id: String(i)}));
+  const whole = PipelineSearch.create({index: input.index, docs, fieldAliases: manifest.fieldAliases});
+  const out = [];
+  for (const q of input.queries) {
+    const ranked = await site.search(q);
+    out.push([q, whole.search(q).map(h => [Number(h.id), h.exact, h.terms.slice().sort()]),
+              ranked.map(h => [h.ref, h.exact, h.terms.slice().sort()])]);
+  }
+  console.log(JSON.stringify(out));
+})();
+"""
+
+
+def test_site_scores_are_lunr_js_scores_bit_for_bit(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Site.rank reads postings instead of running lunr.Index.query: on the corpus, cut into many
+    ranges, every query must give lunr.js's documents, unrounded scores and matched terms."""
+    from pipeline import search_shards
+    from pipeline.build import BuildOptions, build, check
+
+    if not CORPUS.is_dir():
+        pytest.skip(f"{CORPUS} is absent")
+    monkeypatch.setattr(search_shards, "RANGE_BYTES", 2_000)
+    out = tmp_path / "dist"
+    options = BuildOptions(
+        content_dir=CORPUS, out_dir=out, config_path=REPO / "examples" / "emc2.toml", keep_going=True
+    )
+    build(options)
+    index = build_index(search_docs(check(options).program))
+    # Refs are positions in base 36 in the whole index and plain positions in the ranges.
+    for vector in index["fieldVectors"]:
+        field, ref = vector[0].split("/")
+        vector[0] = f"{field}/{int(ref, 36)}"
+    for entry in index["invertedIndex"]:
+        for name, postings in entry[1].items():
+            if name != "_index":
+                entry[1][name] = {str(int(ref, 36)): meta for ref, meta in postings.items()}
+    queries = [
+        *CORPUS_QUERIES, "sparsty", "quantizaton", "pruing", "efficent", "qu", "spars", "e", "en",
+        "energy eff", "neural network acc", "title:spars", "speaker:han quant", "co design",
+        "low power accelerator design for deep", "in memory", "training inference",
+    ]  # fmt: skip
+    rows = run_node(_SCORES_SCRIPT, {"folder": str(out), "index": index, "queries": queries})
+    compared = 0
+    for query, lunr_rows, site_rows in rows:
+        assert sorted(site_rows) == sorted(lunr_rows), query
+        compared += len(lunr_rows)
+    assert compared > 1000
