@@ -31,6 +31,10 @@ FORMAT_VERSION = 2
 RANGE_BYTES = 40_000
 # A first page of ten results touches up to ten files: small ones keep those bytes few.
 CARDS_PER_FILE = 8
+# A site whose search files total at most this many bytes has the page fetch them all while
+# it is idle, so typing never waits on the network; its cards then come in fewer, larger files.
+PREFETCH_MAX_BYTES = 4 * 1024 * 1024
+PREFETCHED_CARDS_PER_FILE = 64
 # Above this many documents a broad word matches thousands, and lunr.js takes more than a
 # frame to score them: the manifest tells the page to search in a worker.
 WORKER_MIN_DOCUMENTS = 3000
@@ -121,21 +125,29 @@ def shard_files(
     for number, run in enumerate(ranges):
         key = f"terms/{number}"
         files[f"search/{key}.js"] = _script(key, [_term_row(entry) for entry in run])
-    for number, start in enumerate(range(0, max(len(cards), 1), CARDS_PER_FILE)):
-        key = f"cards/{number}"
-        files[f"search/{key}.js"] = _script(key, list(cards[start : start + CARDS_PER_FILE]))
-    # What loading everything would cost: a page may fetch it all ahead when that is little.
-    loaded_bytes = {
-        "ranges": sum(len(v) for k, v in files.items() if k.startswith("search/terms/")),
-        "cards": sum(len(v) for k, v in files.items() if k.startswith("search/cards/")),
-    }
-    manifest = _manifest(index, cards, ranges, field_aliases, edition_order)
+    card_files = _card_files(cards, CARDS_PER_FILE)
+    range_bytes = sum(len(data) for data in files.values())
+    prefetch = range_bytes + sum(map(len, card_files.values())) <= PREFETCH_MAX_BYTES
+    per_file = CARDS_PER_FILE
+    if prefetch:
+        per_file = PREFETCHED_CARDS_PER_FILE
+        card_files = _card_files(cards, per_file)
+    files.update(card_files)
+    manifest = _manifest(index, cards, ranges, field_aliases, edition_order, per_file)
     manifest.update(
         dayPages=day_pages,
-        bytes=loaded_bytes,
+        prefetch=prefetch,
         worker=index.document_count >= WORKER_MIN_DOCUMENTS,
     )
     files["search/manifest.js"] = _script("manifest", manifest)
+    return files
+
+
+def _card_files(cards: Sequence[dict[str, Any]], per_file: int) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    for number, start in enumerate(range(0, max(len(cards), 1), per_file)):
+        key = f"cards/{number}"
+        files[f"search/{key}.js"] = _script(key, list(cards[start : start + per_file]))
     return files
 
 
@@ -145,6 +157,7 @@ def _manifest(
     ranges: list[list[TermPostings]],
     field_aliases: dict[str, str],
     edition_order: Sequence[str],
+    cards_per_file: int,
 ) -> dict[str, Any]:
     editions = list(edition_order)
     editions += sorted({c["edition"] for c in cards} - set(editions))
@@ -166,7 +179,7 @@ def _manifest(
         "lunr": {"version": LUNR_VERSION, "fields": list(index.fields), "pipeline": list(PIPELINE)},
         "fieldAliases": field_aliases,
         "documents": index.document_count,
-        "cardsPerFile": CARDS_PER_FILE,
+        "cardsPerFile": cards_per_file,
         "ranges": [front_coded([entry.term for entry in run]) for run in ranges],
         "editions": editions,
         "types": types,

@@ -8,9 +8,6 @@
   // first page is short and arrives soon; "Show more" brings longer ones.
   var FIRST_PAGE = 10;
   var MORE_PAGE = 30;
-  // A site whose whole index and cards are this small fetches them all once the page is idle,
-  // so typing never waits for the network; a larger one fetches what each query needs.
-  var PREFETCH_MAX_BYTES = 4 * 1024 * 1024;
 
   var form = doc.getElementById("search-form");
   var input = doc.getElementById("q");
@@ -86,8 +83,15 @@
     return memo("t", iso, function () { return formatter("time", true).format(new Date(iso)); });
   }
 
+  // In venue time a result's day reads as the schedule's own day headings, which the day
+  // filter lists; the first Intl formatter a page makes costs tens of milliseconds, which
+  // the first keystroke with results would otherwise pay.
+  var dayNames = {};
+  Array.prototype.forEach.call(filters.day.options, function (o) { if (o.value) dayNames[o.value] = o.textContent; });
+
   function formatDay(iso) {
     if (!iso) return "Not scheduled";
+    if (!localTime.checked && dayNames[iso.slice(0, 10)]) return dayNames[iso.slice(0, 10)];
     return memo("d", iso, function () {
       var date = localTime.checked ? new Date(iso) : new Date(iso.slice(0, 10) + "T12:00:00Z");
       return formatter("day", localTime.checked).format(date);
@@ -211,12 +215,19 @@
   var prefetching = false;
   function prefetch() {
     var m = engine && engine.manifest;
-    if (prefetching || !m || !m.bytes || !engine.loadCards || m.bytes.ranges + m.bytes.cards > PREFETCH_MAX_BYTES) return;
+    // A small site's manifest asks for everything ahead (pipeline/search_shards.py), so typing
+    // never waits for the network; a larger one fetches what each query needs.
+    if (prefetching || !m || !m.prefetch || !engine.loadCards) return;
     prefetching = true;
+    // Term ranges first: a query cannot start without its ranges, and cards come after them.
     var steps = [];
-    for (var c = 0; c * m.cardsPerFile < m.documents; c++) steps.push(engine.loadCards.bind(engine, [c * m.cardsPerFile]));
     for (var r = 0; r < m.ranges.length; r++) steps.push(engine.loadRanges.bind(engine, [r]));
-    var idle = window.requestIdleCallback || function (fn) { return setTimeout(fn, 1); };
+    for (var c = 0; c * m.cardsPerFile < m.documents; c++) steps.push(engine.loadCards.bind(engine, [c * m.cardsPerFile]));
+    // Idle moments, so prefetching never delays a keystroke; while the page is still parsed
+    // there are few, so each waits at most 100 ms.
+    var idle = window.requestIdleCallback
+      ? function (fn) { return window.requestIdleCallback(fn, { timeout: 100 }); }
+      : function (fn) { return setTimeout(fn, 1); };
     // Four at a time: the files are small, so round trips, not bytes, set the pace.
     function next() {
       var step = steps.shift();
@@ -229,7 +240,6 @@
   function show(id, text, found, appending) {
     if (id !== asked) return;
     answered(true);
-    if (doc.readyState === "complete") prefetch();
     var fragment = doc.createDocumentFragment();
     found.hits.forEach(function (h) { fragment.appendChild(renderCard(h.card, h.terms)); });
     if (appending) list.appendChild(fragment);
@@ -326,8 +336,8 @@
     engine = engine || here();
     doc.documentElement.setAttribute("data-search", "ready");
     update();
-    if (doc.readyState === "complete") prefetch();
-    else window.addEventListener("load", prefetch);
+    // At once, not at the load event: a reader may start typing while the schedule is parsed.
+    prefetch();
   } catch (error) {
     failed(error);
   }

@@ -252,7 +252,8 @@ function load(key) {
   const manifest = await load('manifest');
   const site = PipelineSearch.site(manifest, load);
   const docs = Array.from({length: manifest.documents}, (_, i) => ({id: String(i)}));
-  const whole = PipelineSearch.create({index: input.index, docs, fieldAliases: manifest.fieldAliases});
+  const aliases = manifest.fieldAliases;
+  const whole = PipelineSearch.create({index: input.index, docs, fieldAliases: aliases});
   const out = [];
   for (const q of input.queries) {
     const ranked = await site.search(q);
@@ -276,9 +277,8 @@ def test_site_scores_are_lunr_js_scores_bit_for_bit(
         pytest.skip(f"{CORPUS} is absent")
     monkeypatch.setattr(search_shards, "RANGE_BYTES", 2_000)
     out = tmp_path / "dist"
-    options = BuildOptions(
-        content_dir=CORPUS, out_dir=out, config_path=REPO / "examples" / "emc2.toml", keep_going=True
-    )
+    config = REPO / "examples" / "emc2.toml"
+    options = BuildOptions(content_dir=CORPUS, out_dir=out, config_path=config, keep_going=True)
     build(options)
     index = build_index(search_docs(check(options).program))
     # Refs are positions in base 36 in the whole index and plain positions in the ranges.
