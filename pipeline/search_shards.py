@@ -32,9 +32,11 @@ RANGE_BYTES = 40_000
 # A first page of ten results touches up to ten files: small ones keep those bytes few.
 CARDS_PER_FILE = 8
 # A site whose search files total at most this many bytes has the page fetch them all while
-# it is idle, so typing never waits on the network; its cards then come in fewer, larger files.
+# it is idle, so typing never waits on the network; it then comes in fewer, larger files, as
+# round trips rather than bytes set the pace of fetching it all.
 PREFETCH_MAX_BYTES = 4 * 1024 * 1024
 PREFETCHED_CARDS_PER_FILE = 64
+PREFETCHED_RANGE_FACTOR = 4
 # Above this many documents a broad word matches thousands, and lunr.js takes more than a
 # frame to score them: the manifest tells the page to search in a worker.
 WORKER_MIN_DOCUMENTS = 3000
@@ -94,15 +96,15 @@ def _term_row(entry: TermPostings) -> list[Any]:
     return row
 
 
-def _ranges(terms: Sequence[TermPostings]) -> list[list[TermPostings]]:
-    """Consecutive runs of terms of about RANGE_BYTES each; one heavy term may stand alone."""
+def _ranges(terms: Sequence[TermPostings], range_bytes: int) -> list[list[TermPostings]]:
+    """Consecutive runs of terms of about range_bytes each; one heavy term may stand alone."""
     ranges: list[list[TermPostings]] = []
     current: list[TermPostings] = []
     size = 0
     for entry in terms:
         # About what the row serializes to: a short delta and a weight per posting.
         weight = len(entry.term) + 12 + sum(9 * len(p) for p, _ in entry.fields)
-        if current and size + weight > RANGE_BYTES:
+        if current and size + weight > range_bytes:
             ranges.append(current)
             current, size = [], 0
         current.append(entry)
@@ -120,16 +122,15 @@ def shard_files(
     day_pages: bool = False,
 ) -> dict[str, bytes]:
     """Every search file of the site, keyed by its path under dist/."""
-    files: dict[str, bytes] = {}
-    ranges = _ranges(index.terms)
-    for number, run in enumerate(ranges):
-        key = f"terms/{number}"
-        files[f"search/{key}.js"] = _script(key, [_term_row(entry) for entry in run])
+    ranges = _ranges(index.terms, RANGE_BYTES)
+    files = _range_files(ranges)
     card_files = _card_files(cards, CARDS_PER_FILE)
-    range_bytes = sum(len(data) for data in files.values())
-    prefetch = range_bytes + sum(map(len, card_files.values())) <= PREFETCH_MAX_BYTES
+    size = sum(map(len, files.values())) + sum(map(len, card_files.values()))
+    prefetch = size <= PREFETCH_MAX_BYTES
     per_file = CARDS_PER_FILE
     if prefetch:
+        ranges = _ranges(index.terms, RANGE_BYTES * PREFETCHED_RANGE_FACTOR)
+        files = _range_files(ranges)
         per_file = PREFETCHED_CARDS_PER_FILE
         card_files = _card_files(cards, per_file)
     files.update(card_files)
@@ -140,6 +141,14 @@ def shard_files(
         worker=index.document_count >= WORKER_MIN_DOCUMENTS,
     )
     files["search/manifest.js"] = _script("manifest", manifest)
+    return files
+
+
+def _range_files(ranges: list[list[TermPostings]]) -> dict[str, bytes]:
+    files: dict[str, bytes] = {}
+    for number, run in enumerate(ranges):
+        key = f"terms/{number}"
+        files[f"search/{key}.js"] = _script(key, [_term_row(entry) for entry in run])
     return files
 
 

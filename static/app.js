@@ -98,14 +98,12 @@
     });
   }
 
-  /* Append text to a node, wrapping words whose index terms matched in <mark>. */
-  function appendHighlighted(node, text, matched) {
-    if (!matched || !matched.size || !engine) { node.textContent = text; return; }
+  /* Append text to a node, wrapping in <mark> each word that `hit` (a highlighter) accepts. */
+  function appendHighlighted(node, text, hit) {
+    if (!hit) { node.textContent = text; return; }
     var last = 0;
     text.replace(window.PipelineSearch.WORD, function (word, offset) {
-      var terms = engine.termsOf(word);
-      var hit = terms.some(function (t) { return matched.has(t); });
-      if (hit) {
+      if (hit(word)) {
         node.appendChild(doc.createTextNode(text.slice(last, offset)));
         var mark = doc.createElement("mark");
         mark.textContent = word;
@@ -125,7 +123,7 @@
   }
 
   function renderCard(card, terms) {
-    var matched = terms ? new Set(terms) : null;
+    var matched = terms && terms.length && engine ? window.PipelineSearch.highlighter(engine, terms) : null;
     var li = el("li", "result result--" + card.kind);
     li.setAttribute("data-id", card.id);
     var title = el("a", "result-title");
@@ -228,12 +226,12 @@
     var idle = window.requestIdleCallback
       ? function (fn) { return window.requestIdleCallback(fn, { timeout: 100 }); }
       : function (fn) { return setTimeout(fn, 1); };
-    // Four at a time: the files are small, so round trips, not bytes, set the pace.
+    // Six at a time, as many as a browser opens to one host over HTTP/1.1.
     function next() {
       var step = steps.shift();
       if (step) idle(function () { step().then(next, function () { /* a query will retry */ }); });
     }
-    for (var lane = 0; lane < 4; lane++) next();
+    for (var lane = 0; lane < 6; lane++) next();
   }
 
   /* Render one answer, unless a newer question was asked meanwhile. */

@@ -491,6 +491,21 @@
     return terms;
   };
 
+  /* Whether a displayed word stands for one of a result's matched index terms, to highlight it.
+     An index term is a folded word, stemmed, and lunr's stemmer keeps a word's first letter
+     (tests/test_search_js.py checks it): a word whose first letter is ASCII, which folds to
+     itself lower-cased, and starts no matched term cannot match, so most words of a card skip
+     the stemmer. `engine` gives termsOf(word). */
+  function highlighter(engine, terms) {
+    var matched = new Set(terms), starts = new Set();
+    terms.forEach(function (t) { starts.add(t.charAt(0)); });
+    return function (word) {
+      var first = word.charAt(0).toLowerCase();
+      if (first < "\u0080" && !starts.has(first)) return false;
+      return engine.termsOf(word).some(function (t) { return matched.has(t); });
+    };
+  }
+
   /* The same answers from a Site in a worker (assets/search-worker.js). Until the worker says
      it works, questions wait; if it cannot start, `fallback()` gives a Site on this thread. */
   function Remote(manifest, worker, scripts, base, version, fallback) {
@@ -573,6 +588,7 @@
       return new Remote(manifest, worker, scripts, base, version, fallback);
     },
     scriptLoader: scriptLoader,
+    highlighter: highlighter,
     withinOneEdit: withinOneEdit,
     frontDecoded: frontDecoded,
     words: words,

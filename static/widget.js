@@ -118,12 +118,11 @@
     return node;
   }
 
-  function appendHighlighted(node, text, engine, matched) {
-    if (!matched.size || !window.PipelineSearch.WORD) { node.textContent = text; return; }
+  function appendHighlighted(node, text, matched) {
+    if (!matched || !window.PipelineSearch.WORD) { node.textContent = text; return; }
     var last = 0;
     String(text).replace(window.PipelineSearch.WORD, function (word, offset) {
-      var hit = engine.termsOf(word).some(function (t) { return matched.has(t); });
-      if (hit) {
+      if (matched(word)) {
         node.appendChild(document.createTextNode(text.slice(last, offset)));
         node.appendChild(el("mark", "", word));
         last = offset + word.length;
@@ -270,7 +269,8 @@
       var fragment = document.createDocumentFragment();
       hits.forEach(function (hit, index) {
         var card = hit.card;
-        var matched = new Set(hit.terms || []);
+        var terms = hit.terms || [];
+        var matched = terms.length ? window.PipelineSearch.highlighter(self._engine, terms) : null;
         var li = el("li");
         li.id = self._uid + "-o" + index;
         li.setAttribute("role", "option");
@@ -284,12 +284,12 @@
         link.tabIndex = -1;
         if (target) link.target = target;
         if (target === "_blank") link.rel = "noopener";
-        appendHighlighted(link, card.title, self._engine, matched);
+        appendHighlighted(link, card.title, matched);
         li.appendChild(link);
         li.appendChild(el("span", "meta", [card.label, card.edition, when(card)].filter(Boolean).join(" \u00b7 ")));
         if (card.people) {
           var people = el("span", "people");
-          appendHighlighted(people, card.people, self._engine, matched);
+          appendHighlighted(people, card.people, matched);
           li.appendChild(people);
         }
         fragment.appendChild(li);

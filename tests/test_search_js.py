@@ -158,6 +158,7 @@ def test_loading_ranges_on_demand_ranks_like_the_whole_index(
     if not CORPUS.is_dir():
         pytest.skip(f"{CORPUS} is absent")
     monkeypatch.setattr(search_shards, "RANGE_BYTES", 2_000)
+    monkeypatch.setattr(search_shards, "PREFETCH_MAX_BYTES", 0)  # loaded on demand
     out = tmp_path / "dist"
     config = REPO / "examples" / "emc2.toml"
     build(BuildOptions(content_dir=CORPUS, out_dir=out, config_path=config, keep_going=True))
@@ -276,6 +277,7 @@ def test_site_scores_are_lunr_js_scores_bit_for_bit(
     if not CORPUS.is_dir():
         pytest.skip(f"{CORPUS} is absent")
     monkeypatch.setattr(search_shards, "RANGE_BYTES", 2_000)
+    monkeypatch.setattr(search_shards, "PREFETCH_MAX_BYTES", 0)  # loaded on demand
     out = tmp_path / "dist"
     config = REPO / "examples" / "emc2.toml"
     options = BuildOptions(content_dir=CORPUS, out_dir=out, config_path=config, keep_going=True)
@@ -300,3 +302,54 @@ def test_site_scores_are_lunr_js_scores_bit_for_bit(
         assert sorted(site_rows) == sorted(lunr_rows), query
         compared += len(lunr_rows)
     assert compared > 1000
+
+
+def test_a_small_site_is_prefetched_in_fewer_larger_files(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from pipeline import search_shards
+    from pipeline.build import BuildOptions, build
+
+    def built(name: str) -> tuple[dict[str, Any], int, int]:
+        out = tmp_path / name
+        build(BuildOptions(content_dir=FIXTURE / "content", out_dir=out))
+        text = (out / "search" / "manifest.js").read_text(encoding="utf-8")
+        manifest = json.loads(text[text.index("]=") + 2 : text.rindex(";")])
+        count = len(list((out / "search" / "terms").iterdir()))
+        return manifest, count, len(list((out / "search" / "cards").iterdir()))
+
+    monkeypatch.setattr(search_shards, "RANGE_BYTES", 500)
+    small, small_ranges, small_cards = built("small")
+    monkeypatch.setattr(search_shards, "PREFETCH_MAX_BYTES", 0)
+    large, large_ranges, large_cards = built("large")
+    assert small["prefetch"] is True and large["prefetch"] is False
+    assert small["cardsPerFile"] == search_shards.PREFETCHED_CARDS_PER_FILE
+    assert large["cardsPerFile"] == search_shards.CARDS_PER_FILE
+    assert small_ranges < large_ranges and small_cards <= large_cards
+    assert len(small["ranges"]) == small_ranges and len(large["ranges"]) == large_ranges
+
+
+def test_the_stemmer_keeps_a_words_first_letter() -> None:
+    """The page's highlighter skips the stemmer for a word whose first letter starts no matched
+    term (search.js highlighter): that holds only if stemming never changes the first letter."""
+    from pipeline.build import BuildOptions, check
+
+    texts: list[str] = [*SAMPLES, *sorted(WORDS)]
+    program = check(BuildOptions(content_dir=FIXTURE / "content")).program
+    texts += [f"{item.title} {item.abstract_text} {item.bio_text}" for item in program.items]
+    if CORPUS.is_dir():
+        config = REPO / "examples" / "emc2.toml"
+        corpus = check(BuildOptions(content_dir=CORPUS, config_path=config, keep_going=True))
+        texts += [f"{i.title} {i.abstract_text} {i.bio_text}" for i in corpus.program.items]
+    vocabulary = sorted({w for text in texts for w in words(text)})
+    vocabulary += ["y", "ya", "yes", "yyy", "ied", "ies", "sses", "eed", "ing", "ed", "s", "ss"]
+    changed = run_node(
+        "const p = lunr.Pipeline.load(['foldAccents', 'stemmer']);"
+        "console.log(JSON.stringify(input.filter(w => {"
+        "  const f = PipelineSearch.fold(w);"
+        "  return p.runString(w).some(t => t.charAt(0) !== f.charAt(0));"
+        "})));",
+        vocabulary,
+    )
+    assert len(vocabulary) > 3000
+    assert changed == []
