@@ -74,12 +74,13 @@ class _Constructor(SafeConstructor):
 
     def construct_object(self, node: yaml.Node, deep: bool = False) -> Any:
         # PyYAML's constructors let ValueError and friends escape on values such as
-        # 2019-02-30 or `!!int 0b`; turn them into YAML errors that carry the node's line.
+        # 2019-02-30, `!!int 0b` or `!!bool x`; turn them into YAML errors that carry the
+        # node's line.
         try:
             return super().construct_object(node, deep)
         except yaml.YAMLError:
             raise
-        except (ValueError, TypeError, AttributeError, IndexError, OverflowError) as exc:
+        except (ValueError, TypeError, AttributeError, LookupError, OverflowError) as exc:
             shown = node.value if isinstance(node, yaml.ScalarNode) else node.tag
             reason = (
                 f"{str(shown)[:60]!r} cannot be read as {_tag_name(node.tag)} ({str(exc)[:80]})"
@@ -418,9 +419,13 @@ _OPENED_AT = (
 
 def _tag_name(tag: str) -> str:
     short = tag.rsplit(":", 1)[-1]
-    return {"timestamp": "a date or time", "int": "a whole number", "float": "a number"}.get(
-        short, f"!!{short}"
-    )
+    names = {
+        "timestamp": "a date or time",
+        "int": "a whole number",
+        "float": "a number",
+        "bool": "true or false",
+    }
+    return names.get(short, f"!!{short}")
 
 
 def _yaml_line(exc: yaml.YAMLError, offset: int, last_line: int) -> int:
