@@ -112,7 +112,7 @@ def outputs(program: Program) -> dict[str, bytes]:
             counts.append(doc_counts)
     cache.save()
     index = term_index(FIELDS, [{} for _ in cards], counts)
-    editions = [edition.id for edition in program.editions]
+    editions = {edition.id: edition.info.name for edition in program.editions}
     return shard_files(index, cards, FIELD_ALIASES, editions, uses_day_pages(program))
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import operator
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -118,10 +118,11 @@ def shard_files(
     index: TermIndex,
     cards: Sequence[dict[str, Any]],
     field_aliases: dict[str, str],
-    edition_order: Sequence[str],
+    edition_names: Mapping[str, str],
     day_pages: bool = False,
 ) -> dict[str, bytes]:
-    """Every search file of the site, keyed by its path under dist/."""
+    """Every search file of the site, keyed by its path under dist/; `edition_names` maps each
+    edition's id to its name, in the program's order."""
     ranges = _ranges(index.terms, RANGE_BYTES)
     files = _range_files(ranges)
     card_files = _card_files(cards, CARDS_PER_FILE)
@@ -134,7 +135,7 @@ def shard_files(
         per_file = PREFETCHED_CARDS_PER_FILE
         card_files = _card_files(cards, per_file)
     files.update(card_files)
-    manifest = _manifest(index, cards, ranges, field_aliases, edition_order, per_file)
+    manifest = _manifest(index, cards, ranges, field_aliases, edition_names, per_file)
     manifest.update(
         dayPages=day_pages,
         prefetch=prefetch,
@@ -165,10 +166,10 @@ def _manifest(
     cards: Sequence[dict[str, Any]],
     ranges: list[list[TermPostings]],
     field_aliases: dict[str, str],
-    edition_order: Sequence[str],
+    edition_names: Mapping[str, str],
     cards_per_file: int,
 ) -> dict[str, Any]:
-    editions = list(edition_order)
+    editions = list(edition_names)
     editions += sorted({c["edition"] for c in cards} - set(editions))
     types = sorted({c["type"] for c in cards})
     days = sorted({c["start"][:10] for c in cards})
@@ -191,6 +192,8 @@ def _manifest(
         "cardsPerFile": cards_per_file,
         "ranges": [front_coded([entry.term for entry in run]) for run in ranges],
         "editions": editions,
+        # For a page or widget that shows results without the schedule's edition menu.
+        "editionNames": {e: edition_names.get(e, e) for e in editions},
         "types": types,
         "days": days,
         "table": table,

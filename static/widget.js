@@ -286,7 +286,8 @@
         if (target === "_blank") link.rel = "noopener";
         appendHighlighted(link, card.title, matched);
         li.appendChild(link);
-        li.appendChild(el("span", "meta", [card.label, card.edition, when(card)].filter(Boolean).join(" \u00b7 ")));
+        var names = (self._engine && self._engine.manifest && self._engine.manifest.editionNames) || {};
+        li.appendChild(el("span", "meta", [card.label, names[card.edition] || card.edition, when(card)].filter(Boolean).join(" \u00b7 ")));
         if (card.people) {
           var people = el("span", "people");
           appendHighlighted(people, card.people, matched);

@@ -83,6 +83,14 @@ def test_widget_searches_another_origin(
     }
     assert href.split("#", 1)[1] in ids | papers
     expect(page.locator("talk-search [role=status]")).to_contain_text("result")
+    # Each option names its edition as the schedule does, not by its id.
+    talks = json.loads((sample_site / "talks.json").read_text())
+    names = {e["id"]: e["name"] for e in talks["editions"]}
+    edition_of = {i["id"]: i["edition"] for i in talks["items"]}
+    edition_of |= {p["id"]: i["edition"] for i in talks["items"] for p in i["papers"]}
+    edition = edition_of[href.split("#", 1)[1]]
+    meta = page.locator("talk-search li[role=option] .meta").first.inner_text()
+    assert names[edition] in meta and names[edition] != edition
 
     # The host's hostile CSS does not reach inside; its font comes in by inheritance and its
     # colours through the custom properties (`* { color: red !important }` hits the element).
