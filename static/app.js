@@ -259,13 +259,18 @@
     doc.body.classList.add("searching");
   }
 
+  // Whether the schedule's times were ever switched to local ones: until then they show venue
+  // time as written, and there is nothing to do (a schedule holds thousands of times).
+  var timesSwitched = false;
   function applyTimeZone() {
+    doc.body.classList.toggle("local-times", localTime.checked);
+    if (!localTime.checked && !timesSwitched) return;
+    timesSwitched = true;
     var times = doc.querySelectorAll("#program time[datetime]");
     Array.prototype.forEach.call(times, function (t) {
       if (!t.hasAttribute("data-venue")) t.setAttribute("data-venue", t.textContent);
       t.textContent = localTime.checked ? formatTime(t.getAttribute("datetime")) : t.getAttribute("data-venue");
     });
-    doc.body.classList.toggle("local-times", localTime.checked);
   }
 
   form.addEventListener("submit", function (event) { event.preventDefault(); update(); });
