@@ -1,7 +1,8 @@
 """A static file server for the browser measurements that counts the bytes it sends, and when.
 
 It negotiates compression the way a static host or CDN does: a precompressed `.br` or `.gz`
-sibling when the site ships one, else gzip on the fly for text, else the file as it is. Both
+sibling when the site ships one, else gzip for text (compressed once per file and kept), else
+the file as it is. Both
 our site and Pagefind's are served by the same rules.
 """
 
@@ -64,7 +65,7 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
                 break
         else:
             if "gzip" in accept and path.suffix in _TEXT and len(body) > 1024:
-                body, encoding = gzip.compress(body, 6), "gzip"
+                body, encoding = _gzipped(path, body), "gzip"
         self.send_response(200)
         self.send_header("Content-Type", self.guess_type(str(path)))
         self.send_header("Content-Length", str(len(body)))
@@ -81,6 +82,25 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
             self.wfile.write(chunk)
             with self.meter.lock:
                 self.meter.chunks.append((time.monotonic(), len(chunk), self.path))
+
+
+# Compressed once per file, as a CDN or a host with gzip_static serves a file it has sent
+# before: compressing on every request made this one-process server's CPU, not the page, part
+# of what was measured.
+_GZIPPED: dict[tuple[Path, int, int], bytes] = {}
+_GZIP_LOCK = threading.Lock()
+
+
+def _gzipped(path: Path, body: bytes) -> bytes:
+    stat = path.stat()
+    key = (path, stat.st_mtime_ns, stat.st_size)
+    with _GZIP_LOCK:
+        known = _GZIPPED.get(key)
+    if known is None:
+        known = gzip.compress(body, 6)
+        with _GZIP_LOCK:
+            _GZIPPED[key] = known
+    return known
 
 
 def serve(folder: Path, meter: Meter) -> tuple[str, http.server.ThreadingHTTPServer]:

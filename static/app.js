@@ -238,6 +238,7 @@
   function show(id, text, found, appending) {
     if (id !== asked) return;
     answered(true);
+    prefetch();
     var fragment = doc.createDocumentFragment();
     found.hits.forEach(function (h) { fragment.appendChild(renderCard(h.card, h.terms)); });
     if (appending) list.appendChild(fragment);
@@ -339,8 +340,9 @@
     engine = engine || here();
     doc.documentElement.setAttribute("data-search", "ready");
     update();
-    // At once, not at the load event: a reader may start typing while the schedule is parsed.
-    prefetch();
+    // At once, not at the load event: a reader may start typing while the schedule is parsed;
+    // but a query in the URL is answered first (show() starts it then).
+    if (doc.documentElement.getAttribute("data-answered") === "true") prefetch();
   } catch (error) {
     failed(error);
   }

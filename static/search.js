@@ -191,6 +191,7 @@
     this.loaded = new Map();
     this.cards = new Map();
     this.tokenSets = new Map();
+    this.candidateCache = new Map();
     this.termCache = new Map();
   }
 
@@ -224,35 +225,48 @@
      their one-typo neighbours), in lunr.js order, and the term ranges that hold them. */
   Site.prototype.plan = function (queryWords) {
     var self = this, terms = new Set();
-    function add(term) {
-      if (self.rangeOf.has(term)) terms.add(term);
-    }
     queryWords.forEach(function (w) {
-      var folded = fold(w.word);
-      var stemmed = self.pipeline.runString(w.word);
-      stemmed.forEach(add);
-      if (Array.from(folded).length >= FUZZY_MIN_LENGTH) {
-        stemmed.forEach(function (term) {
-          for (var length = term.length - 1; length <= term.length + 1; length++) {
-            (self.byLength.get(length) || []).forEach(function (other) {
-              if (withinOneEdit(term, other)) terms.add(other);
-            });
-          }
-        });
-      }
-      if (w.prefix) {
-        // Terms are in JavaScript string order: those starting with the prefix are adjacent.
-        var low = 0, high = self.terms.length;
-        while (low < high) {
-          var mid = (low + high) >> 1;
-          if (self.terms[mid] < folded) low = mid + 1; else high = mid;
-        }
-        for (var i = low; i < self.terms.length && self.terms[i].startsWith(folded); i++) terms.add(self.terms[i]);
-      }
+      self.candidates(w).forEach(function (term) { terms.add(term); });
     });
     var sorted = Array.from(terms).sort();
     var ranges = new Set(sorted.map(function (t) { return self.rangeOf.get(t); }));
     return { terms: sorted, ranges: Array.from(ranges).sort(function (a, b) { return a - b; }) };
+  };
+
+  /* One word's candidate terms, kept: typing changes only the last word of a query. */
+  Site.prototype.candidates = function (w) {
+    var key = (w.prefix ? "*" : "=") + w.word;
+    var known = this.candidateCache.get(key);
+    if (known) return known;
+    var self = this, terms = new Set();
+    function add(term) {
+      if (self.rangeOf.has(term)) terms.add(term);
+    }
+    var folded = fold(w.word);
+    var stemmed = self.pipeline.runString(w.word);
+    stemmed.forEach(add);
+    if (Array.from(folded).length >= FUZZY_MIN_LENGTH) {
+      stemmed.forEach(function (term) {
+        for (var length = term.length - 1; length <= term.length + 1; length++) {
+          (self.byLength.get(length) || []).forEach(function (other) {
+            if (withinOneEdit(term, other)) terms.add(other);
+          });
+        }
+      });
+    }
+    if (w.prefix) {
+      // Terms are in JavaScript string order: those starting with the prefix are adjacent.
+      var low = 0, high = self.terms.length;
+      while (low < high) {
+        var mid = (low + high) >> 1;
+        if (self.terms[mid] < folded) low = mid + 1; else high = mid;
+      }
+      for (var i = low; i < self.terms.length && self.terms[i].startsWith(folded); i++) terms.add(self.terms[i]);
+    }
+    var found = Array.from(terms);
+    if (this.candidateCache.size >= 64) this.candidateCache.delete(this.candidateCache.keys().next().value);
+    this.candidateCache.set(key, found);
+    return found;
   };
 
   /* One term range's rows ([term, index, deltas, weights] per field, pipeline/search_shards.py)
