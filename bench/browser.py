@@ -107,6 +107,19 @@ def _median(rows: list[dict[str, float]], key: str) -> float:
     return statistics.median(row[key] for row in rows)
 
 
+def _range(rows: list[dict[str, float]], key: str) -> list[float]:
+    return [min(row[key] for row in rows), max(row[key] for row in rows)]
+
+
+def _first_result_summary(loads: list[dict[str, float]]) -> dict[str, Any]:
+    return {
+        "first_result_ms": _median(loads, "first_result_ms"),
+        "first_result_ms_range": _range(loads, "first_result_ms"),
+        "first_result_bytes": _median(loads, "bytes"),
+        "first_result_search_bytes": _median(loads, "search"),
+    }
+
+
 @contextmanager
 def _browsing(site: Path) -> Iterator[tuple[str, Meter, Any]]:
     """Serve a site on loopback and open Chromium on it; both end with the block."""
@@ -157,14 +170,8 @@ def measure_site(site: Path, typing_rounds: int = 3) -> dict[str, Any]:
     delays.sort()
     return {
         "ready_ms": _median(loads, "ready_ms"),
-        "ready_ms_range": [min(r["ready_ms"] for r in loads), max(r["ready_ms"] for r in loads)],
-        "first_result_ms": _median(loads, "first_result_ms"),
-        "first_result_ms_range": [
-            min(r["first_result_ms"] for r in loads),
-            max(r["first_result_ms"] for r in loads),
-        ],
-        "first_result_bytes": _median(loads, "bytes"),
-        "first_result_search_bytes": _median(loads, "search"),
+        "ready_ms_range": _range(loads, "ready_ms"),
+        **_first_result_summary(loads),
         "key_median_ms": statistics.median(delays) if delays else float("nan"),
         "key_p95_ms": delays[min(len(delays) - 1, int(0.95 * len(delays)))]
         if delays
@@ -197,12 +204,4 @@ def measure_pagefind(site: Path) -> dict[str, Any]:
         loads = _loads(
             browser, meter, f"{base}bench.html?q={FIRST_QUERY}", "'firstResult' in window.__bench"
         )
-    return {
-        "first_result_ms": _median(loads, "first_result_ms"),
-        "first_result_ms_range": [
-            min(r["first_result_ms"] for r in loads),
-            max(r["first_result_ms"] for r in loads),
-        ],
-        "first_result_bytes": _median(loads, "bytes"),
-        "first_result_search_bytes": _median(loads, "search"),
-    }
+    return _first_result_summary(loads)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from lunr.stop_word_filter import WORDS
 
+from pipeline.build import BuildOptions
 from pipeline.search_index import build_index, search_docs
 from pipeline.tokens import fold, words
 
@@ -147,21 +148,29 @@ def _python_rankings(site: Path, queries: list[str]) -> list[list[str]]:
     return [[hit.id for hit in index.search(q)] for q in queries]
 
 
-def test_loading_ranges_on_demand_ranks_like_the_whole_index(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
-) -> None:
-    """The page loads only the term ranges a query expands to; every ranking must still be the
-    whole index's, typos and prefixes included, on the corpus cut into many small ranges."""
+def _corpus_in_small_ranges(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> BuildOptions:
+    """The corpus built into tmp_path/dist, its index cut into ranges of 2 kB loaded on demand."""
     from pipeline import search_shards
     from pipeline.build import BuildOptions, build
 
     if not CORPUS.is_dir():
         pytest.skip(f"{CORPUS} is absent")
     monkeypatch.setattr(search_shards, "RANGE_BYTES", 2_000)
-    monkeypatch.setattr(search_shards, "PREFETCH_MAX_BYTES", 0)  # loaded on demand
-    out = tmp_path / "dist"
+    monkeypatch.setattr(search_shards, "PREFETCH_MAX_BYTES", 0)
     config = REPO / "examples" / "emc2.toml"
-    build(BuildOptions(content_dir=CORPUS, out_dir=out, config_path=config, keep_going=True))
+    options = BuildOptions(
+        content_dir=CORPUS, out_dir=tmp_path / "dist", config_path=config, keep_going=True
+    )
+    build(options)
+    return options
+
+
+def test_loading_ranges_on_demand_ranks_like_the_whole_index(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The page loads only the term ranges a query expands to; every ranking must still be the
+    whole index's, typos and prefixes included, on the corpus cut into many small ranges."""
+    out = _corpus_in_small_ranges(monkeypatch, tmp_path).out_dir
     queries = [*CORPUS_QUERIES, "sparsty", "quantizaton", "pruing", "efficent", "qu", "spars"]
     got = _site_rankings(out, queries)
     expected = _python_rankings(out, queries)
@@ -271,17 +280,10 @@ def test_site_scores_are_lunr_js_scores_bit_for_bit(
 ) -> None:
     """Site.rank reads postings instead of running lunr.Index.query: on the corpus, cut into many
     ranges, every query must give lunr.js's documents, unrounded scores and matched terms."""
-    from pipeline import search_shards
-    from pipeline.build import BuildOptions, build, check
+    from pipeline.build import check
 
-    if not CORPUS.is_dir():
-        pytest.skip(f"{CORPUS} is absent")
-    monkeypatch.setattr(search_shards, "RANGE_BYTES", 2_000)
-    monkeypatch.setattr(search_shards, "PREFETCH_MAX_BYTES", 0)  # loaded on demand
-    out = tmp_path / "dist"
-    config = REPO / "examples" / "emc2.toml"
-    options = BuildOptions(content_dir=CORPUS, out_dir=out, config_path=config, keep_going=True)
-    build(options)
+    options = _corpus_in_small_ranges(monkeypatch, tmp_path)
+    out = options.out_dir
     index = build_index(search_docs(check(options).program))
     # Refs are positions in base 36 in the whole index and plain positions in the ranges.
     for vector in index["fieldVectors"]:
