@@ -380,19 +380,21 @@
         var fieldScore = dots[doc * F + f] / magnitudes[f] || 0;
         score = n === 0 ? fieldScore : score + fieldScore;
       }
-      results.push({ ref: doc, score: rounded(score), exact: score, terms: null });
+      results.push({ ref: doc, score: rounded(score), exact: score });
     });
     results.sort(function (a, b) { return b.score - a.score || a.ref - b.ref; });
-    // What each result matched, found when asked: a page shows ten of thousands.
-    var self = this;
-    results.forEach(function (r) {
-      Object.defineProperty(r, "terms", { enumerable: true, configurable: true, get: function () {
-        var value = self.matchedTerms(entries, r.ref);
-        Object.defineProperty(r, "terms", { value: value, enumerable: true });
-        return value;
-      } });
-    });
+    // What a result matched is found only for the results shown (withTerms): a page shows
+    // ten of thousands.
+    results.entries = entries;
     return results;
+  };
+
+  /* The hits given, each with `terms`: the index terms it matched, to highlight. */
+  Site.prototype.withTerms = function (hits, entries) {
+    var self = this;
+    return hits.map(function (h) {
+      return { ref: h.ref, score: h.score, exact: h.exact, terms: entries ? self.matchedTerms(entries, h.ref) : h.terms };
+    });
   };
 
   /* The index terms of these entries whose postings hold the document. */
@@ -449,6 +451,12 @@
   /* Ranked hits for typed text, cards not included: a promise of [{ref, score, terms}]. */
   Site.prototype.search = function (text) {
     var self = this;
+    return this.ranked(text).then(function (hits) { return self.withTerms(hits, hits.entries); });
+  };
+
+  /* Ranked hits without their matched terms (rank). */
+  Site.prototype.ranked = function (text) {
+    var self = this;
     var queryWords = parseQuery(text, this.manifest.fieldAliases);
     if (!queryWords.length) return Promise.resolve([]);
     var plan = this.plan(queryWords);
@@ -473,15 +481,16 @@
     offset = offset || 0;
     var ranked;
     if (String(text).trim()) {
-      ranked = this.search(text);
+      ranked = this.ranked(text);
     } else {
       var all = [];
       for (var ref = 0; ref < m.documents; ref++) if (m.table[4 * ref] === 1) all.push({ ref: ref, terms: null });
       ranked = Promise.resolve(all);
     }
     return ranked.then(function (hits) {
+      var entries = hits.entries;
       hits = hits.filter(function (h) { return self.allows(h.ref, filters); });
-      var shown = hits.slice(offset, offset + limit);
+      var shown = self.withTerms(hits.slice(offset, offset + limit), entries);
       return self.loadCards(shown.map(function (h) { return h.ref; })).then(function () {
         return {
           total: hits.length,
