@@ -385,7 +385,7 @@
     results.sort(function (a, b) { return b.score - a.score || a.ref - b.ref; });
     // What a result matched is found only for the results shown (withTerms): a page shows
     // ten of thousands.
-    results.entries = entries;
+    results.matched = entries;
     return results;
   };
 
@@ -451,7 +451,7 @@
   /* Ranked hits for typed text, cards not included: a promise of [{ref, score, terms}]. */
   Site.prototype.search = function (text) {
     var self = this;
-    return this.ranked(text).then(function (hits) { return self.withTerms(hits, hits.entries); });
+    return this.ranked(text).then(function (hits) { return self.withTerms(hits, hits.matched); });
   };
 
   /* Ranked hits without their matched terms (rank). */
@@ -488,7 +488,7 @@
       ranked = Promise.resolve(all);
     }
     return ranked.then(function (hits) {
-      var entries = hits.entries;
+      var entries = hits.matched;
       hits = hits.filter(function (h) { return self.allows(h.ref, filters); });
       var shown = self.withTerms(hits.slice(offset, offset + limit), entries);
       return self.loadCards(shown.map(function (h) { return h.ref; })).then(function () {
