@@ -108,6 +108,11 @@ def _mb(n: int) -> str:
     return "n/a" if n < 0 else f"{n / 1e6:.2f} MB" if n >= 100_000 else f"{n / 1e3:.1f} kB"
 
 
+def _spread(measured: dict[str, Any], key: str) -> str:
+    low, high = measured[f"{key}_range"]
+    return f"{measured[key]:.0f} ({low:.0f}–{high:.0f})"
+
+
 def table(rows: list[dict[str, Any]]) -> str:
     """A Markdown table, one column per N."""
     head = "| | " + " | ".join(f"N = {r['n']:,}" for r in rows) + " |"
@@ -130,6 +135,8 @@ def table(rows: list[dict[str, Any]]) -> str:
         line(f"  stage {stage} (s)", lambda r, s=stage: f"{r['cold']['stages'][s]:.2f}")
     line("rebuild after a one-file edit (s)", lambda r: f"{r['rebuild']['seconds']:.2f}")
     line("  rebuild / cold", lambda r: f"{r['rebuild']['seconds'] / r['cold']['seconds']:.0%}")
+    for stage in stages:
+        line(f"  rebuild stage {stage} (s)", lambda r, s=stage: f"{r['rebuild']['stages'][s]:.2f}")
     line("search/ (all files) raw / gzip / br", lambda r: " / ".join(
         _mb(r["index"][k]) for k in ("raw", "gzip", "br")))  # fmt: skip
     line("  files in search/", lambda r: f"{r['index']['files']:,}")
@@ -145,12 +152,12 @@ def table(rows: list[dict[str, Any]]) -> str:
         "  our full build / Pagefind",
         lambda r: f"{r['cold']['seconds'] / r['pagefind']['seconds']:.2f}×",
     )
-    line("page: navigation → search ready (ms)", lambda r: f"{r['page']['ready_ms']:.0f}")
-    line("page: navigation → first results (ms)", lambda r: f"{r['page']['first_result_ms']:.0f}")
-    line(
-        "Pagefind: navigation → first result (ms)",
-        lambda r: f"{r['pagefind']['first_result_ms']:.0f}",
-    )
+    line("page: navigation → search ready (ms), median (range) of 5 loads",
+         lambda r: _spread(r["page"], "ready_ms"))  # fmt: skip
+    line("page: navigation → first results (ms), median (range)",
+         lambda r: _spread(r["page"], "first_result_ms"))  # fmt: skip
+    line("Pagefind: navigation → first result (ms), median (range)",
+         lambda r: _spread(r["pagefind"], "first_result_ms"))  # fmt: skip
     line("bytes before first result: ours / Pagefind",
          lambda r: f"{_mb(r['page']['first_result_bytes'])} / "
                    f"{_mb(r['pagefind']['first_result_bytes'])}")  # fmt: skip
