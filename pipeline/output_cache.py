@@ -54,6 +54,11 @@ def cache_folder(folder: Path | None, values: Iterable[object] = ()) -> Iterator
         _digests.clear()
 
 
+def token(value: object) -> str:
+    """What a value is keyed by (see _token); for keys that stages build themselves."""
+    return _token(value)
+
+
 def _token(value: object) -> str:
     """What a value is keyed by: its repr, shortened to a digest for dataclass values (held
     until the block ends). A zoned time's repr shows its wall clock and zone name but not its
@@ -128,6 +133,20 @@ class OutputCache:
             self.misses += 1
             value = compute(*args)
         self.used[key] = value
+        return value
+
+    def get_keyed(self, key: str, compute: Callable[[], T]) -> T:
+        """compute(), or what it returned last time under the same key (a digest the caller
+        made of everything the value depends on)."""
+        if self.path is None:
+            return compute()
+        digest = hashlib.sha256(repr((self.salt, key)).encode("utf-8", "surrogatepass")).digest()
+        if digest in self.entries:
+            value: T = self.entries[digest]
+        else:
+            self.misses += 1
+            value = compute()
+        self.used[digest] = value
         return value
 
     def save(self) -> None:

@@ -13,16 +13,18 @@ from jinja2 import Environment
 
 from . import calendar, feeds, headers, jsonld, search_index
 from .cache import CACHE_DIR
-from .layout import edition_page, uses_day_pages, uses_edition_pages
+from .layout import uses_day_pages
 from .model import Program
 from .output_cache import cache_folder
+from .page_cache import PageCache
 from .parallel import run_stages
 from .render import (
     DAY_TEMPLATE,
     PageSpec,
-    day_page_contexts,
+    day_page_inputs,
+    edition_views,
+    listing_contexts,
     make_environment,
-    page_context,
     render_pages,
     version_is_verbatim,
 )
@@ -73,7 +75,11 @@ def produce(
     def render_early() -> None:
         if version_is_verbatim(env):
             began = time.perf_counter()
-            early.append(_render(program, env, stand_in))
+            # Pages whose contexts did not change since the last build come from the cache.
+            pages = PageCache(stand_in) if folder is not None else None
+            early.append(_render(program, env, stand_in, pages))
+            if pages is not None:
+                pages.save()
             spent.append(time.perf_counter() - began)
 
     # Stages cache each item's output in .pipeline-cache/, so a one-file edit redoes one item.
@@ -94,21 +100,21 @@ def produce(
     return files, copies, timings
 
 
-def _render(program: Program, env: Environment, version: str) -> dict[str, str]:
+def _render(
+    program: Program, env: Environment, version: str, cache: PageCache | None = None
+) -> dict[str, str]:
     """index.html; with day pages (layout.py) one page per edition and day, and on a site of
     several editions a page per edition but the newest, which index.html lists."""
     day_pages = uses_day_pages(program)
+    views = edition_views(program)
     # With day pages, each day's events go on its own page: none are needed for index.html.
     events = [] if day_pages else jsonld.events(program)
-    pages: list[PageSpec] = [("index.html", "index.html", page_context(program, events, version))]
-    if uses_edition_pages(program):
-        newest = program.editions[0].id
-        for edition in program.editions[1:]:
-            context = page_context(program, [], version, shown=edition.id)
-            pages.append((edition_page(edition.id, newest), "index.html", context))
+    listings = listing_contexts(program, events, version, views)
+    pages: list[PageSpec] = [(name, "index.html", context) for name, context in listings]
     if day_pages:
-        pages += [(name, DAY_TEMPLATE, day) for name, day in day_page_contexts(program, version)]
-    return render_pages(env, pages)
+        days = day_page_inputs(program, version, views)
+        pages += [(name, DAY_TEMPLATE, inputs) for name, inputs in days]
+    return render_pages(env, pages, cache)
 
 
 def _cache_dir(options: BuildOptions) -> Path:

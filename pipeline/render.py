@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from itertools import groupby
 from pathlib import Path
@@ -20,7 +20,8 @@ from jinja2 import (
 
 from .jsonld import events_of
 from .layout import day_page, edition_page, uses_day_pages, uses_edition_pages
-from .model import Edition, Item, Program
+from .model import Edition, Item, Program, SiteConfig
+from .page_cache import PageCache
 from .resources import templates_dir
 
 
@@ -55,6 +56,17 @@ class PageContext:
     # The editions this page lists (all of them, unless each edition has its own page).
     shown: tuple[EditionView, ...] = ()
     edition_pages: bool = False
+
+    def cache_inputs(self) -> tuple[object, ...]:
+        """What the bundled index.html reads, for page_cache.py's key: of the editions, only
+        their ids and infos (the edition menu) and their days' keys and labels (the day
+        filter); of the editions it lists (`shown`), everything. An edit to another edition's
+        item leaves this page cached; tests/test_rebuild.py checks the page is still right."""
+        outline = tuple(
+            (view.edition.info, tuple((day.key, day.label) for day in view.days))
+            for view in self.editions
+        )
+        return (replace(self, editions=()), outline)
 
     def edition_href(self, edition_id: str) -> str:
         """The page that lists an edition: this one, or its own page (layout.py)."""
@@ -108,56 +120,105 @@ def make_environment(site_templates: Path | None = None) -> Environment:
     return env
 
 
-def page_context(
-    program: Program, json_ld: list[dict[str, Any]], asset_version: str, shown: str | None = None
-) -> PageContext:
-    """The context of index.html, or with `shown`, of that edition's own page."""
-    views = tuple(_edition_view(edition) for edition in program.editions)
-    types = sorted({(item.type, item.type_label) for item in program.items})
+def edition_views(program: Program) -> tuple[EditionView, ...]:
+    """Each edition's days, in the program's order: made once for all of a build's pages, whose
+    contexts then share them (and page_cache.py digests each once)."""
+    return tuple(_edition_view(edition) for edition in program.editions)
+
+
+def listing_contexts(
+    program: Program,
+    json_ld: list[dict[str, Any]],
+    asset_version: str,
+    views: tuple[EditionView, ...] | None = None,
+) -> list[tuple[str, PageContext]]:
+    """(file name, context) of index.html and, on a site with edition pages (layout.py), of
+    every other edition's page; `views` are edition_views(program), when already made."""
+    views = views if views is not None else edition_views(program)
+    types = tuple(sorted({(item.type, item.type_label) for item in program.items}))
     day_pages = uses_day_pages(program)
     split = uses_edition_pages(program)
-    if split:
-        listed = tuple(v for v in views if v.edition.id == (shown or views[0].edition.id))
-    else:
-        listed = views
-    return PageContext(
-        title=program.site.title,
-        description=program.site.description,
-        editions=views,
-        types=tuple(types),
-        item_count=len(program.items),
-        paper_count=len(program.papers),
-        # With day pages, each day's events are on its own page, not all of them here.
-        json_ld=script_json([] if day_pages else json_ld),
-        asset_version=asset_version,
-        day_pages=day_pages,
-        shown=listed,
-        edition_pages=split,
-    )
+    items = program.items
+
+    def context(listed: tuple[EditionView, ...], events: list[dict[str, Any]]) -> PageContext:
+        return PageContext(
+            title=program.site.title,
+            description=program.site.description,
+            editions=views,
+            types=types,
+            item_count=len(items),
+            paper_count=len(program.papers),
+            # With day pages, each day's events are on its own page, not all of them here.
+            json_ld=script_json([] if day_pages else events),
+            asset_version=asset_version,
+            day_pages=day_pages,
+            shown=listed,
+            edition_pages=split,
+        )
+
+    if not split:
+        return [("index.html", context(views, json_ld))]
+    newest = views[0].edition.id
+    pages = [("index.html", context(views[:1], json_ld))]
+    for view in views[1:]:
+        pages.append((edition_page(view.edition.id, newest), context((view,), [])))
+    return pages
 
 
-def day_page_contexts(program: Program, asset_version: str) -> list[tuple[str, DayPageContext]]:
-    """(file name, context) for every edition's every day, in schedule order."""
+@dataclass(frozen=True, slots=True)
+class DayPageInputs:
+    """What one day page is made from. Its context, with the day's JSON-LD, is built only when
+    the page is rendered rather than found in the page cache (page_cache.py)."""
+
+    site: SiteConfig
+    schedule: str
+    edition: EditionView
+    day: Day
+    previous: DayLink | None
+    next: DayLink | None
+    asset_version: str
+
+
+def day_page_inputs(
+    program: Program, asset_version: str, views: tuple[EditionView, ...] | None = None
+) -> list[tuple[str, DayPageInputs]]:
+    """(file name, inputs) for every edition's every day, in schedule order."""
     pages = []
     split = uses_edition_pages(program)
-    for edition in program.editions:
-        view = _edition_view(edition)
+    for edition, view in zip(program.editions, views or edition_views(program), strict=True):
         schedule = edition_page(edition.id, program.editions[0].id) if split else "index.html"
         links = [DayLink(day_page(edition.id, day.key), day.label) for day in view.days]
         for number, day in enumerate(view.days):
-            events = events_of(program.site, edition.info, day.items)
-            context = DayPageContext(
-                site_title=program.site.title,
+            inputs = DayPageInputs(
+                site=program.site,
                 schedule=schedule,
                 edition=view,
                 day=day,
                 previous=links[number - 1] if number else None,
                 next=links[number + 1] if number + 1 < len(links) else None,
-                json_ld=script_json(events),
                 asset_version=asset_version,
             )
-            pages.append((links[number].href, context))
+            pages.append((links[number].href, inputs))
     return pages
+
+
+def day_page_context(inputs: DayPageInputs) -> DayPageContext:
+    events = events_of(inputs.site, inputs.edition.edition.info, inputs.day.items)
+    return DayPageContext(
+        site_title=inputs.site.title,
+        schedule=inputs.schedule,
+        edition=inputs.edition,
+        day=inputs.day,
+        previous=inputs.previous,
+        next=inputs.next,
+        json_ld=script_json(events),
+        asset_version=inputs.asset_version,
+    )
+
+
+def day_page_contexts(program: Program, asset_version: str) -> list[tuple[str, DayPageContext]]:
+    """(file name, context) for every edition's every day, in schedule order."""
+    return [(name, day_page_context(i)) for name, i in day_page_inputs(program, asset_version)]
 
 
 def render_page(env: Environment, context: PageContext) -> str:
@@ -185,12 +246,23 @@ _ITEM_PARTS = (ITEM_TEMPLATE, COMPACT_TEMPLATE, "item_time.html", "person.html")
 PageSpec = tuple[str, str, Any]
 
 
-def render_pages(env: Environment, pages: list[PageSpec]) -> dict[str, str]:
-    """Every page. Fragments are not cached between builds: at 10,000 items, loading and saving
-    rendered fragments cost more than rendering them again (measured)."""
-    return {
-        name: env.get_template(template).render(page=context) for name, template, context in pages
-    }
+def render_pages(
+    env: Environment, pages: list[PageSpec], cache: PageCache | None = None
+) -> dict[str, str]:
+    """Every page; with a cache, each page whose context is unchanged since the last build is
+    taken from it. A context may be DayPageInputs, made into the page's context only when the
+    page is rendered. (Fragments of pages are not cached: at 10,000 items, loading and saving
+    rendered fragments cost more than rendering them again, measured.)"""
+    out = {}
+    for name, template, context in pages:
+
+        def render(template: str = template, context: Any = context) -> str:
+            if isinstance(context, DayPageInputs):
+                context = day_page_context(context)
+            return env.get_template(template).render(page=context)
+
+        out[name] = cache.page(name, template, context, render) if cache else render()
+    return out
 
 
 def _source(env: Environment, name: str) -> str | None:

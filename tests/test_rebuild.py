@@ -28,6 +28,14 @@ def _sample(tmp_path: Path) -> tuple[Path, Path]:
     return site / "content", site / "pipeline.toml"
 
 
+def _sample_with_day_pages(tmp_path: Path) -> tuple[Path, Path]:
+    """The sample with a page per edition and per day, which the page cache keeps apart."""
+    content, config = _sample(tmp_path)
+    text = config.read_text(encoding="utf-8")
+    config.write_text(text.replace("[site]\n", '[site]\ndetails = "day-pages"\n', 1))
+    return content, config
+
+
 def _generated(tmp_path: Path) -> tuple[Path, Path]:
     site = tmp_path / "generated"
     return generate(site, 300), site / "pipeline.toml"
@@ -38,7 +46,7 @@ def _edit(content: Path) -> None:
     target.write_text(target.read_text(encoding="utf-8") + "\nEdited.\n", encoding="utf-8")
 
 
-@pytest.mark.parametrize("make", [_sample, _generated])
+@pytest.mark.parametrize("make", [_sample, _sample_with_day_pages, _generated])
 @pytest.mark.parametrize("parallel", [False, True])
 def test_rebuild_after_one_edit_equals_plain_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make: object, parallel: bool
@@ -50,7 +58,8 @@ def test_rebuild_after_one_edit_equals_plain_build(
         monkeypatch.setenv("PIPELINE_NO_PARALLEL", "1")
     build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
     cache = content.parent / CACHE_DIR
-    assert {"search.pickle", "feeds.pickle", "calendar.pickle"} <= {p.name for p in cache.iterdir()}
+    stages = {"search.pickle", "feeds.pickle", "calendar.pickle", "pages.pickle"}
+    assert stages <= {p.name for p in cache.iterdir()}
     _edit(content)
     build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
 
@@ -113,3 +122,42 @@ def test_a_site_template_that_reads_the_page_is_rendered_whole(
     build(BuildOptions(content_dir=content, out_dir=tmp_path / "plain", config_path=config))
     assert _tree(out) == _tree(tmp_path / "plain")
     assert b"<!-- " in (out / "index.html").read_bytes()
+
+
+def test_the_page_cache_renders_again_only_the_pages_an_edit_touches(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edit to one item's title re-renders its day page and the page that lists its
+    edition; every other page comes from the cache, with this build's asset version in it, and
+    the site is byte for byte the one a plain build writes."""
+    from pipeline import page_cache
+
+    content, config = _sample_with_day_pages(tmp_path)
+    out = tmp_path / "dist"
+    monkeypatch.delenv("PIPELINE_NO_CACHE", raising=False)
+    build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
+    rendered: list[str] = []
+    original = page_cache.PageCache.page
+
+    def counting(self: page_cache.PageCache, name: str, *args: object) -> str:
+        misses = self.cache.misses
+        html = original(self, name, *args)  # type: ignore[arg-type]
+        if self.cache.misses > misses:
+            rendered.append(name)
+        return html
+
+    monkeypatch.setattr(page_cache.PageCache, "page", counting)
+    build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
+    assert rendered == []
+    target = next(p for p in sorted(content.rglob("*.md")) if p.read_text().count("\ntitle: ") == 1)
+    text = target.read_text(encoding="utf-8").replace("\ntitle: ", "\ntitle: Renamed ", 1)
+    target.write_text(text, encoding="utf-8")
+    build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
+    pages = {p.name for p in out.glob("*.html")}
+    assert 1 <= len(rendered) <= 2 < len(pages), rendered
+    assert all(name.endswith(".html") for name in rendered)
+
+    monkeypatch.setenv("PIPELINE_NO_CACHE", "1")
+    plain = tmp_path / "plain"
+    build(BuildOptions(content_dir=content, out_dir=plain, config_path=config))
+    assert _tree(out) == _tree(plain)
