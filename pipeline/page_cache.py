@@ -73,7 +73,9 @@ class PageCache:
             return digest
         if value is None or isinstance(value, bool | int | float):
             return repr(value)
-        raise TypeError(f"a page context holds a {type(value).__name__}, which is not digested")
+        # Anything else by its repr: a value whose repr does not show what it holds (an
+        # object's address) only ever misses the cache.
+        return token(value)
 
 
 def _joined(kind: str, parts: list[str]) -> str:

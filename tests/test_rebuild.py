@@ -161,3 +161,27 @@ def test_the_page_cache_renders_again_only_the_pages_an_edit_touches(
     plain = tmp_path / "plain"
     build(BuildOptions(content_dir=content, out_dir=plain, config_path=config))
     assert _tree(out) == _tree(plain)
+
+
+def test_page_digests_follow_what_a_context_holds() -> None:
+    from dataclasses import dataclass
+    from datetime import date
+
+    from pipeline.page_cache import PageCache
+
+    @dataclass(frozen=True)
+    class Context:
+        title: str
+        when: date
+        tags: tuple[str, ...]
+        asset_version: str
+
+    cache = PageCache("stand-in")
+    first = cache.digest(Context("A", date(2026, 1, 1), ("x",), "v1"))
+    assert first == cache.digest(Context("A", date(2026, 1, 1), ("x",), "v2"))  # version aside
+    for other in (
+        Context("B", date(2026, 1, 1), ("x",), "v1"),
+        Context("A", date(2026, 1, 2), ("x",), "v1"),
+        Context("A", date(2026, 1, 1), ("x", "y"), "v1"),
+    ):
+        assert cache.digest(other) != first
