@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import hashlib
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cache import cache_dir
 from .config import find_config, load_config
 from .errors import ContentError, Problem
 from .model import Program
+from .output_cache import cache_folder
 from .program import assemble
 from .read import read_content
+from .read_cache import ReadCache
 from .write import build_lock, write_tree
 
 Outputs = dict[str, bytes]
@@ -77,7 +81,13 @@ def check(options: BuildOptions) -> CheckReport:
         raise ContentError(
             [Problem(str(options.content_dir), 0, "content folder not found")], "nothing to build"
         )
-    result = read_content(options.content_dir, config)
+    # Files unchanged since the last build are taken from .pipeline-cache/ (read_cache.py).
+    folder = None if os.environ.get("PIPELINE_NO_CACHE") else cache_dir(options.content_dir)
+    with cache_folder(folder):
+        cache = ReadCache(options.content_dir.resolve(), config) if folder else None
+        result = read_content(options.content_dir, config, cache)
+        if cache:
+            cache.save()
     program, more = assemble(result, config)
     problems = [_prefixed(p, options.content_dir) for p in result.problems + more]
     if config.is_default and program.items:

@@ -20,6 +20,11 @@ from typing import Any
 CACHE_DIR = ".pipeline-cache"
 
 
+def cache_dir(content_dir: Path) -> Path:
+    """Where a content folder's caches live: beside it, never inside (it is not content)."""
+    return content_dir.resolve().parent / CACHE_DIR
+
+
 def _signing_key() -> bytes:
     home = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "pipeline"
     path = home / "cache-key"

@@ -93,6 +93,8 @@ class ItemReader:
         self.config = config
         self.result = result
         self.errors = 0
+        # Whether reading looked at other files (read_cache.py keeps only files that did not).
+        self.consulted_files = False
 
     def problem(self, key: tuple[str | int, ...], message: str, severity: str = "error") -> None:
         if severity == "error":
@@ -353,6 +355,7 @@ class ItemReader:
         return self.local_file(key, what, text, image)
 
     def local_file(self, key: tuple[str | int, ...], what: str, text: str, image: bool) -> str:
+        self.consulted_files = True
         reference = text.split("#", 1)[0].split("?", 1)[0]
         if reference.startswith(("/", "\\", "~")) or re.match(r"^[A-Za-z]:", reference):
             self.problem(

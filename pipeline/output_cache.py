@@ -138,16 +138,33 @@ class OutputCache:
     def get_keyed(self, key: str, compute: Callable[[], T]) -> T:
         """compute(), or what it returned last time under the same key (a digest the caller
         made of everything the value depends on)."""
-        if self.path is None:
-            return compute()
-        digest = hashlib.sha256(repr((self.salt, key)).encode("utf-8", "surrogatepass")).digest()
-        if digest in self.entries:
-            value: T = self.entries[digest]
-        else:
-            self.misses += 1
-            value = compute()
-        self.used[digest] = value
+        found = self.lookup(key)
+        if found is not None:
+            value: T = found
+            return value
+        value = compute()
+        self.store(key, value)
         return value
+
+    def lookup(self, key: str) -> Any:
+        """What was stored under the key last time (kept for this build too), or None."""
+        if self.path is None:
+            return None
+        digest = self._digest(key)
+        value = self.entries.get(digest)
+        if value is not None:
+            self.used[digest] = value
+        return value
+
+    def store(self, key: str, value: Any) -> None:
+        """Keep a value (never None) under the key for the next build."""
+        if self.path is None:
+            return
+        self.misses += 1
+        self.used[self._digest(key)] = value
+
+    def _digest(self, key: str) -> bytes:
+        return hashlib.sha256(repr((self.salt, key)).encode("utf-8", "surrogatepass")).digest()
 
     def save(self) -> None:
         """Keep only what this build used."""

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 from jinja2 import Environment
 
 from . import calendar, feeds, headers, jsonld, search_index
-from .cache import CACHE_DIR
+from .cache import cache_dir
 from .layout import uses_day_pages
 from .model import Program
 from .output_cache import cache_folder
@@ -83,7 +83,7 @@ def produce(
             spent.append(time.perf_counter() - began)
 
     # Stages cache each item's output in .pipeline-cache/, so a one-file edit redoes one item.
-    folder = None if os.environ.get("PIPELINE_NO_CACHE") else _cache_dir(options)
+    folder = None if os.environ.get("PIPELINE_NO_CACHE") else cache_dir(options.content_dir)
     with cache_folder(folder, (program.site, *program.items)):
         files, timings = run_stages(program, chosen, HEAVY_STAGES, meanwhile=render_early)
         began = time.perf_counter()
@@ -115,7 +115,3 @@ def _render(
         days = day_page_inputs(program, version, views)
         pages += [(name, DAY_TEMPLATE, inputs) for name, inputs in days]
     return render_pages(env, pages, cache)
-
-
-def _cache_dir(options: BuildOptions) -> Path:
-    return options.content_dir.resolve().parent / CACHE_DIR

@@ -10,13 +10,18 @@ from .errors import Problem
 from .item_reader import ItemReader, ReadResult, slugify, split_authors
 from .model import SiteConfig
 from .parallel import map_forked
+from .read_cache import FileRead, ReadCache
 from .scan import Unreadable, read_file, scan_files
 from .text import split_body
 
 __all__ = ["ReadResult", "read_content", "slugify", "split_authors"]
 
 
-def read_content(content_dir: Path, config: SiteConfig) -> ReadResult:
+def read_content(
+    content_dir: Path, config: SiteConfig, cache: ReadCache | None = None
+) -> ReadResult:
+    """Read every content file; with a cache (read_cache.py), files unchanged since the last
+    build are taken from it and only the others are read."""
     result = ReadResult()
     root = content_dir.resolve()
     found, skipped = scan_files(content_dir)
@@ -28,42 +33,60 @@ def read_content(content_dir: Path, config: SiteConfig) -> ReadResult:
             continue
         result.files.append(relative)
         chosen.append((path, relative))
+    keys = [cache.key(path, relative) for path, relative in chosen] if cache else []
+    reads: list[FileRead | None] = [cache.get(k) for k in keys] if cache else [None] * len(chosen)
+    missing = [number for number, read in enumerate(reads) if read is None]
     # Files are read independently, so on a large site they are parsed in forked workers, in
     # contiguous runs merged back in order: the result is the one a single process gets.
-    # Nothing is cached between builds: reading a file afresh now costs less than hashing it,
-    # looking it up and sending the stored result back from a worker (measured at 10,000).
-    state = (chosen, root, config)
-    for part in map_forked(_read_run, state, len(chosen)):
-        result.items.extend(part.items)
-        result.hidden.extend(part.hidden)
-        result.problems.extend(part.problems)
-        result.assets.update(part.assets)
+    state = ([chosen[number] for number in missing], root, config)
+    fresh = [read for part in map_forked(_read_run, state, len(missing)) for read in part]
+    for number, made in zip(missing, fresh, strict=True):
+        reads[number] = made
+        if cache:
+            cache.store(keys[number], chosen[number][0], made)
+    for each in reads:
+        assert each is not None
+        if each.hidden:
+            result.hidden.append(each.relative)
+        elif each.item is not None:
+            result.items.append(each.item)
+        result.problems.extend(each.problems)
+        result.assets.update(each.assets)
     return result
 
 
 _ReadState = tuple[list[tuple[str, str]], Path, SiteConfig]
 
 
-def _read_run(state: _ReadState, first: int, stop: int) -> ReadResult:
+def _read_run(state: _ReadState, first: int, stop: int) -> list[FileRead]:
     """Read files first..stop-1."""
     chosen, root, config = state
-    result = ReadResult()
+    reads = []
     folders: dict[str, tuple[str, bool]] = {}
     for path, relative in chosen[first:stop]:
-        try:
-            raw = read_file(path, relative, root, folders)
-            document = parse_document(relative, raw)
-        except DocumentError as exc:
-            result.problems.append(exc.problem)
-            continue
-        except Unreadable as exc:
-            result.problems.append(Problem(relative, 0, str(exc)))
-            continue
-        reader = ItemReader(document, root, config, result, split_body)
-        item = reader.read()
-        if item is not None:
-            if document.data.get("hidden") is True:
-                result.hidden.append(relative)
-            else:
-                result.items.append(item)
-    return result
+        reads.append(_read_one(path, relative, root, config, folders))
+    return reads
+
+
+def _read_one(
+    path: str, relative: str, root: Path, config: SiteConfig, folders: dict[str, tuple[str, bool]]
+) -> FileRead:
+    try:
+        raw = read_file(path, relative, root, folders)
+        document = parse_document(relative, raw)
+    except DocumentError as exc:
+        return FileRead(relative, None, False, (exc.problem,), (), False)
+    except Unreadable as exc:
+        return FileRead(relative, None, False, (Problem(relative, 0, str(exc)),), (), True)
+    result = ReadResult()
+    reader = ItemReader(document, root, config, result, split_body)
+    item = reader.read()
+    hidden = item is not None and document.data.get("hidden") is True
+    return FileRead(
+        relative,
+        item,
+        hidden,
+        tuple(result.problems),
+        tuple(result.assets.items()),
+        reader.consulted_files,
+    )

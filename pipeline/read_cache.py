@@ -1,0 +1,92 @@
+"""What reading each content file gave, kept between builds for files that did not change.
+
+A file's entry is keyed by what its file system entry says about it (size, modification and
+change times in nanoseconds, inode, device), by the folder it resolves to, and, through the
+cache's salt, by the site config and the content folder: an edit, a rename, a replaced folder
+link or a changed config is a miss. Only plain files (not links) inside the content folder are
+kept, and only when reading them consulted no other file: an item that links slides or a photo
+depends on files its own bytes do not show, so it is read afresh every build. A file changed
+in the last seconds is not stored, as git does with a racily clean index entry: another edit
+within the same clock tick would keep its size and times.
+
+The entries live in `.pipeline-cache/read.pickle` (output_cache.py): signed, and dropped when
+the pipeline's code changes.
+"""
+
+from __future__ import annotations
+
+import os
+import stat
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from .errors import Problem
+from .model import Asset, Item, SiteConfig
+from .output_cache import OutputCache, token
+
+# Changes newer than this, at the start of a build, are not stored.
+RACY_NANOSECONDS = 2_000_000_000
+
+
+@dataclass(frozen=True, slots=True)
+class FileRead:
+    """What reading one content file gave."""
+
+    relative: str
+    item: Item | None
+    hidden: bool
+    problems: tuple[Problem, ...]
+    assets: tuple[tuple[str, Asset], ...]
+    # Whether reading it looked at other files (slides, photos): then it is never cached.
+    consulted_files: bool
+
+
+class ReadCache:
+    def __init__(self, root: Path, config: SiteConfig) -> None:
+        self.root = root
+        self.cache = OutputCache("read", f"{root}\0{token(config)}")
+        self.began = time.time_ns()
+        self.folders: dict[str, tuple[str, bool]] = {}
+
+    def key(self, path: str, relative: str) -> str | None:
+        """The file's key, or None when it cannot be cached (a link, or outside the folder)."""
+        try:
+            info = os.lstat(path)
+        except OSError:
+            return None
+        if not stat.S_ISREG(info.st_mode):
+            return None
+        folder = os.path.dirname(path)
+        known = self.folders.get(folder)
+        if known is None:
+            try:
+                resolved = Path(folder).resolve()
+            except (OSError, RuntimeError):
+                return None
+            known = self.folders[folder] = (str(resolved), resolved.is_relative_to(self.root))
+        if not known[1]:
+            return None
+        fields = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
+        return f"{relative}\0{known[0]}\0{fields}"
+
+    def get(self, key: str | None) -> FileRead | None:
+        if key is None:
+            return None
+        found: Any = self.cache.lookup(key)
+        return found if isinstance(found, FileRead) else None
+
+    def store(self, key: str | None, path: str, read: FileRead) -> None:
+        if key is None or read.consulted_files:
+            return
+        try:
+            info = os.lstat(path)
+        except OSError:
+            return
+        if max(info.st_mtime_ns, info.st_ctime_ns) > self.began - RACY_NANOSECONDS:
+            return
+        self.cache.store(key, read)
+
+    def save(self) -> None:
+        self.cache.save()

@@ -1,0 +1,126 @@
+"""Files unchanged since the last build are taken from the read cache; nothing else is."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from pipeline import read_cache
+from pipeline.build import BuildOptions, build, check
+from pipeline.cache import cache_dir
+from pipeline.errors import ContentError
+
+from .conftest import REPO
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.delenv("PIPELINE_NO_CACHE", raising=False)
+    monkeypatch.setattr(read_cache, "RACY_NANOSECONDS", 0)
+    content = tmp_path / "site" / "content"
+    shutil.copytree(REPO / "content", content)
+    shutil.copy(REPO / "pipeline.toml", content.parent / "pipeline.toml")
+    return content
+
+
+def _options(content: Path, out: Path | None = None) -> BuildOptions:
+    config = content.parent / "pipeline.toml"
+    return BuildOptions(
+        content_dir=content, out_dir=out or content.parent / "dist", config_path=config
+    )
+
+
+def _reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The files read from disk (not from the cache) by the builds that follow."""
+    from pipeline import read
+
+    seen: list[str] = []
+    original = read._read_one
+
+    def counting(path: str, relative: str, *args: object) -> object:
+        seen.append(relative)
+        return original(path, relative, *args)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(read, "_read_one", counting)
+    monkeypatch.setenv("PIPELINE_NO_PARALLEL", "1")
+    return seen
+
+
+def test_only_changed_files_and_files_that_consult_others_are_read_again(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    check(_options(site))
+    seen = _reads(monkeypatch)
+    check(_options(site))
+    # Items that link local slides or photos depend on those files: read every time.
+    consulting = sorted(set(seen))
+    assert len(consulting) < len(list(site.rglob("*.md"))) / 2
+    seen.clear()
+    target = next(
+        p for p in sorted(site.rglob("*.md")) if p.relative_to(site).as_posix() not in consulting
+    )
+    target.write_text(target.read_text(encoding="utf-8") + "\nEdited.\n", encoding="utf-8")
+    check(_options(site))
+    assert sorted(set(seen)) == sorted({*consulting, target.relative_to(site).as_posix()})
+
+
+def test_a_broken_file_stays_broken_with_its_line(site: Path) -> None:
+    broken = site / "broken.md"
+    broken.write_text("---\ntitle: Broken\ntype: talk\na: !!bool x\n---\nBody\n", encoding="utf-8")
+    for _ in range(2):
+        with pytest.raises(ContentError) as caught:
+            build(_options(site))
+        assert any(
+            p.path.endswith("broken.md") and p.line == 4 and "true or false" in p.message
+            for p in caught.value.problems
+        )
+
+
+def test_a_linked_file_that_appears_later_is_copied(site: Path) -> None:
+    talk = site / "linking.md"
+    talk.write_text(
+        "---\ntitle: Linking\ntype: talk\nedition: frugal-ml-26\nslides: later.pdf\n---\nBody\n",
+        encoding="utf-8",
+    )
+    first = check(_options(site))
+    assert any("later.pdf" in p.message for p in first.warnings)
+    (site / "later.pdf").write_bytes(b"%PDF-1.4\n")
+    second = check(_options(site))
+    assert not any("later.pdf" in p.message for p in second.warnings)
+    assert any(a.target.endswith("later.pdf") for a in second.program.assets)
+
+
+def test_a_file_changed_a_moment_ago_is_not_kept(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(read_cache, "RACY_NANOSECONDS", 60 * 1_000_000_000)
+    check(_options(site))
+    assert not (cache_dir(site) / "read.pickle").exists() or _stored(site) == 0
+
+
+def test_a_replaced_file_with_the_same_size_and_time_is_read_again(
+    site: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A file replaced by another (a new inode) with equal size and modification time."""
+    check(_options(site))
+    target = sorted(site.rglob("*.md"))[0]
+    text = target.read_text(encoding="utf-8")
+    swapped = text.replace("title: ", "title: X", 1)[: len(text)]
+    stat = target.stat()
+    replacement = target.with_suffix(".tmp")
+    replacement.write_text(swapped, encoding="utf-8")
+    os.utime(replacement, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+    os.replace(replacement, target)
+    report = check(_options(site))
+    monkeypatch.setenv("PIPELINE_NO_CACHE", "1")
+    assert report.program == check(_options(site)).program
+
+
+def _stored(content: Path) -> int:
+    from pipeline.cache import load_signed
+    from pipeline.output_cache import code_version
+
+    return len(load_signed(cache_dir(content) / "read.pickle", code_version()))
