@@ -74,7 +74,15 @@ class BuildReport:
 
 
 def check(options: BuildOptions) -> CheckReport:
-    """Read and validate the content; write nothing. Strict mode makes warnings errors."""
+    """Read and validate the content; write nothing but the read cache. Strict mode makes
+    warnings errors."""
+    report, save_read_cache = _check(options)
+    save_read_cache()
+    return report
+
+
+def _check(options: BuildOptions) -> tuple[CheckReport, Callable[[], None]]:
+    """check(), and what saves the read cache: a build saves it while its heavy stages run."""
     config_path = options.config_path or find_config(options.content_dir)
     config = load_config(config_path)
     if not options.content_dir.is_dir():
@@ -86,8 +94,6 @@ def check(options: BuildOptions) -> CheckReport:
     with cache_folder(folder):
         cache = ReadCache(options.content_dir.resolve(), config) if folder else None
         result = read_content(options.content_dir, config, cache)
-        if cache:
-            cache.save()
     program, more = assemble(result, config)
     problems = [_prefixed(p, options.content_dir) for p in result.problems + more]
     if config.is_default and program.items:
@@ -102,7 +108,12 @@ def check(options: BuildOptions) -> CheckReport:
     if options.strict:
         problems = [Problem(p.path, p.line, p.message, "error") for p in problems]
         program = _with_left_out(program, problems, options.content_dir)
-    return CheckReport(program, tuple(sorted(set(problems))), tuple(result.excluded))
+    report = CheckReport(program, tuple(sorted(set(problems))), tuple(result.excluded))
+    return report, cache.save if cache else _nothing
+
+
+def _nothing() -> None:
+    pass
 
 
 def build(
@@ -111,13 +122,15 @@ def build(
     """Build the site into options.out_dir; raise ContentError (and write nothing) on errors,
     unless keep_going, which builds from the valid files and still reports the errors."""
     began = time.perf_counter()
-    report = check(options)
+    report, save_read_cache = _check(options)
     read_seconds = time.perf_counter() - began
     if report.errors and not options.keep_going:
+        save_read_cache()
         raise ContentError(report.problems, _failure_summary(report))
     from .outputs import produce  # imported late: it pulls in the heavy search stage
 
-    files, copies, timings = produce(report.program, options, stages)
+    # The read cache is saved while the heavy stages run in workers, off the critical path.
+    files, copies, timings = produce(report.program, options, stages, save_read_cache)
     began = time.perf_counter()
     with build_lock(options.out_dir):
         write_tree(options.out_dir, files, copies)

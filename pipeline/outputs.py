@@ -57,8 +57,13 @@ HEAVY_STAGES = frozenset({"search_index.outputs", "calendar.outputs"})
 
 
 def produce(
-    program: Program, options: BuildOptions, stages: list[Stage] | None = None
+    program: Program,
+    options: BuildOptions,
+    stages: list[Stage] | None = None,
+    meanwhile: Callable[[], None] | None = None,
 ) -> tuple[Outputs, dict[str, Path], dict[str, float]]:
+    """Every output file (contents, and sources to copy) and each stage's seconds; `meanwhile`
+    runs while the heavy stages do, after the pages are rendered."""
     from .build import asset_version
 
     # The search index and the calendars are the heavy stages: on a large site they run in
@@ -81,6 +86,8 @@ def produce(
             if pages is not None:
                 pages.save()
             spent.append(time.perf_counter() - began)
+        if meanwhile is not None:
+            meanwhile()
 
     # Stages cache each item's output in .pipeline-cache/, so a one-file edit redoes one item.
     folder = None if os.environ.get("PIPELINE_NO_CACHE") else cache_dir(options.content_dir)
