@@ -43,7 +43,7 @@ def read_content(
     for number, made in zip(missing, fresh, strict=True):
         reads[number] = made
         if cache:
-            cache.store(keys[number], chosen[number][0], made)
+            cache.store(keys[number], made)
     for each in reads:
         assert each is not None
         if each.hidden:

@@ -25,6 +25,7 @@ from typing import Any
 from .errors import Problem
 from .model import Asset, Item, SiteConfig
 from .output_cache import OutputCache, token
+from .scan import resolved_folder
 
 # Changes newer than this, at the start of a build, are not stored.
 RACY_NANOSECONDS = 2_000_000_000
@@ -49,6 +50,8 @@ class ReadCache:
         self.cache = OutputCache("read", f"{root}\0{token(config)}")
         self.began = time.time_ns()
         self.folders: dict[str, tuple[str, bool]] = {}
+        # key -> when its file last changed, as its key was made.
+        self.changed: dict[str, int] = {}
 
     def key(self, path: str, relative: str) -> str | None:
         """The file's key, or None when it cannot be cached (a link, or outside the folder)."""
@@ -58,18 +61,16 @@ class ReadCache:
             return None
         if not stat.S_ISREG(info.st_mode):
             return None
-        folder = os.path.dirname(path)
-        known = self.folders.get(folder)
-        if known is None:
-            try:
-                resolved = Path(folder).resolve()
-            except (OSError, RuntimeError):
-                return None
-            known = self.folders[folder] = (str(resolved), resolved.is_relative_to(self.root))
-        if not known[1]:
+        try:
+            folder, inside = resolved_folder(os.path.dirname(path), self.root, self.folders)
+        except (OSError, RuntimeError):
+            return None
+        if not inside:
             return None
         fields = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
-        return f"{relative}\0{known[0]}\0{fields}"
+        key = f"{relative}\0{folder}\0{fields}"
+        self.changed[key] = max(info.st_mtime_ns, info.st_ctime_ns)
+        return key
 
     def get(self, key: str | None) -> FileRead | None:
         if key is None:
@@ -77,14 +78,13 @@ class ReadCache:
         found: Any = self.cache.lookup(key)
         return found if isinstance(found, FileRead) else None
 
-    def store(self, key: str | None, path: str, read: FileRead) -> None:
+    def store(self, key: str | None, read: FileRead) -> None:
+        """Keep what reading the file gave under the key made before reading it: a file changed
+        since has another key, so the entry is only ever found for the bytes it was made of
+        or, should they have changed meanwhile, never."""
         if key is None or read.consulted_files:
             return
-        try:
-            info = os.lstat(path)
-        except OSError:
-            return
-        if max(info.st_mtime_ns, info.st_ctime_ns) > self.began - RACY_NANOSECONDS:
+        if self.changed[key] > self.began - RACY_NANOSECONDS:
             return
         self.cache.store(key, read)
 

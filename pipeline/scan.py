@@ -137,10 +137,19 @@ def _plain_file(path: Path | str, root: Path, folders: dict[str, tuple[str, bool
     except OSError:
         return None
     folder, name = os.path.split(path)
+    resolved, inside = resolved_folder(folder, root, folders)
+    if not inside:
+        raise Unreadable(_OUTSIDE)
+    return os.path.join(resolved, name)
+
+
+def resolved_folder(
+    folder: str, root: Path, folders: dict[str, tuple[str, bool]]
+) -> tuple[str, bool]:
+    """What a folder resolves to, and whether that lies inside the content folder, kept in
+    `folders`: resolving every file's path afresh costs a system call per folder level."""
     known = folders.get(folder)
     if known is None:
         resolved = Path(folder).resolve()
         known = folders[folder] = (str(resolved), resolved.is_relative_to(root))
-    if not known[1]:
-        raise Unreadable(_OUTSIDE)
-    return os.path.join(known[0], name)
+    return known
