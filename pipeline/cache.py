@@ -3,6 +3,11 @@
 The cache lives beside the content folder in `.pipeline-cache/`. A cache file is a pickle, so
 it is signed with a key kept outside the site (in the user's cache folder): one copied in with
 a site must never be loaded, and one that fails the check is ignored, as if absent.
+
+A store is a base file and a journal beside it (`<name>.journal`) holding what later builds
+added. A build after a one-file edit adds a handful of entries to a cache of ten thousand, so it
+rewrites the small journal rather than the whole base; the base is rewritten, keeping only
+what the build used, once the journal or the unused entries grow past a fraction of it.
 """
 
 from __future__ import annotations
@@ -39,8 +44,57 @@ def _signing_key() -> bytes:
         return key
 
 
-def save_signed(path: Path, version: bytes, entries: dict[Any, Any]) -> None:
-    """Write entries as a signed pickle; a cache that cannot be written is only a slower build."""
+# The journal is folded into a new base once it holds more than this share of the entries a
+# build used, or the base holds more than this share of entries no build used since.
+JOURNAL_SHARE = 8
+
+
+class Store:
+    """One cache's entries on disk: a signed base and a signed journal tied to that base."""
+
+    def __init__(self, path: Path, version: bytes) -> None:
+        self.path = path
+        self.journal_path = path.with_name(path.name + ".journal")
+        self.version = version
+        self.base_signature = b""
+        self.base_size = 0
+        self.journal: dict[Any, Any] = {}
+
+    def load(self) -> dict[Any, Any]:
+        """Every entry of the base and its journal, or {} when the base is missing or unsigned."""
+        entries, self.base_signature = _load_signed(self.path, self.version)
+        self.base_size = len(entries)
+        if self.base_signature:
+            # A journal written against another base (one since replaced) is ignored.
+            journal, _ = _load_signed(self.journal_path, self.version + self.base_signature)
+            self.journal = journal
+            entries.update(journal)
+        return entries
+
+    def save(self, used: dict[Any, Any], loaded: dict[Any, Any]) -> None:
+        """Keep `used` (a build's entries, `loaded` the ones it started with) for the next build."""
+        added = {key: value for key, value in used.items() if key not in loaded}
+        journal = {key: self.journal[key] for key in self.journal if key in used}
+        journal.update(added)
+        unused = len(loaded) - (len(used) - len(added))
+        if (
+            self.base_signature
+            and len(journal) * JOURNAL_SHARE <= len(used)
+            and unused * JOURNAL_SHARE <= len(used)
+        ):
+            _save_signed(self.journal_path, self.version + self.base_signature, journal)
+            return
+        self.replace(used)
+
+    def replace(self, entries: dict[Any, Any]) -> None:
+        """Write entries as the new base, with no journal."""
+        if _save_signed(self.path, self.version, entries):
+            self.journal_path.unlink(missing_ok=True)
+
+
+def _save_signed(path: Path, version: bytes, entries: dict[Any, Any]) -> bytes:
+    """Write entries as a signed pickle; its signature, or b"" when it could not be written
+    (a cache that cannot be written is only a slower build)."""
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         payload = version + pickle.dumps(entries, pickle.HIGHEST_PROTOCOL)
@@ -54,30 +108,32 @@ def save_signed(path: Path, version: bytes, entries: dict[Any, Any]) -> None:
             Path(temporary).unlink(missing_ok=True)
             raise
     except OSError:
-        pass
+        return b""
+    return signature
 
 
-def load_signed(path: Path, version: bytes) -> dict[Any, Any]:
-    """The entries save_signed wrote with this user's key and this code version, else {}."""
+def _load_signed(path: Path, version: bytes) -> tuple[dict[Any, Any], bytes]:
+    """The entries and the signature of a file _save_signed wrote with this user's key and this
+    version, else ({}, b"")."""
     try:
         blob = path.read_bytes()
         key = _signing_key()
     except OSError:
-        return {}
+        return {}, b""
     signature, payload = blob[:32], blob[32:]
     # A pickle is only loaded once its signature proves this user's builds wrote it.
     if not hmac.compare_digest(signature, hmac.new(key, payload, hashlib.sha256).digest()):
-        return {}
+        return {}, b""
     if payload[: len(version)] != version:
-        return {}
+        return {}, b""
     # Unpickling makes a great many objects and no cycles: collections would only rescan them.
     enabled = gc.isenabled()
     gc.disable()
     try:
         entries = pickle.loads(payload[len(version) :])
     except Exception:  # a signed but unreadable cache is just a cold cache
-        return {}
+        return {}, b""
     finally:
         if enabled:
             gc.enable()
-    return entries if isinstance(entries, dict) else {}
+    return (entries, signature) if isinstance(entries, dict) else ({}, b"")

@@ -16,7 +16,7 @@ import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from itertools import chain
+from itertools import chain, pairwise
 from typing import Any
 
 import numpy as np
@@ -99,6 +99,52 @@ class TermIndex:
     terms: tuple[TermPostings, ...]  # in JavaScript string order, as lunr.js expects
 
 
+@dataclass(frozen=True, slots=True)
+class BuilderPostings:
+    """Every (document, field, term) posting in the order lunr.py's Builder meets them:
+    documents in order, fields in order, each field's terms first-seen. Terms are ids into
+    `vocabulary`, whose order means nothing: search_state.py splices these arrays from one
+    build to the next, and only the order of the postings decides the index."""
+
+    vocabulary: tuple[str, ...]
+    # Kept small, as a rebuild loads them: int32, and int8 for the field.
+    term_ids: np.ndarray  # per posting
+    field_of: np.ndarray  # per posting
+    document_of: np.ndarray  # per posting
+    frequencies: np.ndarray  # per posting
+    lengths: np.ndarray  # (documents, fields): field length in terms, -1 without terms
+
+    @property
+    def document_count(self) -> int:
+        return int(self.lengths.shape[0])
+
+
+@dataclass(frozen=True, slots=True)
+class TermArrays:
+    """The weighed index, term-major, as arrays: terms in lunr.js order, and for each
+    (term, field) run `starts[r * width + f]` up to the next start, the postings' document
+    positions (ascending) and weights in integer thousandths."""
+
+    fields: tuple[str, ...]
+    document_count: int
+    terms: tuple[str, ...]
+    numbers: tuple[int, ...]  # each term's vector index
+    starts: np.ndarray
+    positions: np.ndarray
+    weights: np.ndarray
+
+    def term_index(self) -> TermIndex:
+        width = len(self.fields)
+        starts = self.starts.tolist()
+        positions, weights = self.positions.tolist(), self.weights.tolist()
+        terms = []
+        for r, term in enumerate(self.terms):
+            runs = pairwise(starts[r * width : (r + 1) * width + 1])
+            per_field = tuple((positions[a:b], weights[a:b]) for a, b in runs)
+            terms.append(TermPostings(term, self.numbers[r], per_field))
+        return TermIndex(self.fields, self.document_count, tuple(terms))
+
+
 def term_index(
     fields: dict[str, int],
     documents: Sequence[Mapping[str, Sequence[str]]],
@@ -109,90 +155,121 @@ def term_index(
     `fields` maps field name to boost in Builder.field order; documents[i] holds each field's
     word list, or counts[i] (when given) what document_counts made of them.
     """
+    if counts is None:
+        counts = [document_counts(document, list(fields)) for document in documents]
+    return weigh(fields, builder_postings(list(fields), counts)).term_index()
+
+
+def builder_postings(
+    field_names: Sequence[str],
+    documents: Sequence[Mapping[str, FieldCounts]],
+    vocabulary: dict[str, int] | None = None,
+) -> BuilderPostings:
+    """The postings of these documents (positions from 0); new terms are added to `vocabulary`
+    (term -> id), which the arrays' ids index."""
     # Millions of small containers and no cycles: the cyclic GC would only rescan them, over
     # and over (a third of the time at 1,000 talks).
     enabled = gc.isenabled()
     gc.disable()
     try:
-        if counts is None:
-            counts = [document_counts(document, list(fields)) for document in documents]
-        return _build(fields, counts)
+        vocabulary = {} if vocabulary is None else vocabulary
+        width = len(field_names)
+        terms_flat: list[str] = []
+        frequencies: list[int] = []
+        sizes: list[int] = []
+        lengths: list[int] = []
+        for document in documents:
+            for name in field_names:
+                field_counts, length = document[name]
+                terms_flat += field_counts
+                frequencies += field_counts.values()
+                sizes.append(len(field_counts))
+                lengths.append(length if field_counts else -1)
+        for term in dict.fromkeys(terms_flat):
+            if term not in vocabulary:
+                vocabulary[term] = len(vocabulary)
+        ids = np.fromiter(map(vocabulary.__getitem__, terms_flat), np.int32, len(terms_flat))
+        cell = np.repeat(np.arange(len(sizes), dtype=np.int32), np.asarray(sizes, dtype=np.int32))
+        return BuilderPostings(
+            tuple(vocabulary),
+            ids,
+            (cell % width).astype(np.int8),
+            cell // width,
+            np.asarray(frequencies, dtype=np.int32),
+            np.asarray(lengths, dtype=np.int32).reshape(len(documents), width),
+        )
     finally:
         if enabled:
             gc.enable()
 
 
-def _build(fields: dict[str, int], documents: Sequence[Mapping[str, FieldCounts]]) -> TermIndex:
+def weigh(fields: dict[str, int], postings: BuilderPostings) -> TermArrays:
+    """BM25-weigh the postings exactly as lunr.py's Builder does, and sort them term-major."""
     field_names = list(fields)
     width = len(field_names)
-    count = len(documents)
-    # Every (document, field, term) posting end to end, in the Builder's order: documents in
-    # order, fields in order, terms first-seen. Then numpy sorts and weighs them in bulk.
-    terms_flat: list[str] = []
-    frequencies: list[int] = []
-    sizes: list[int] = []
-    lengths: list[list[int]] = [[] for _ in field_names]
-    for document in documents:
-        for f, name in enumerate(field_names):
-            field_counts, length = document[name]
-            terms_flat += field_counts
-            frequencies += field_counts.values()
-            sizes.append(len(field_counts))
-            lengths[f].append(length if field_counts else -1)
-    norms: list[list[float]] = []
+    count = postings.document_count
+    ids, field, doc = postings.term_ids, postings.field_of, postings.document_of
+    norms = np.zeros((width, count), dtype=np.float64)
     for f in range(width):
-        total = sum(max(length, 0) for length in lengths[f])
+        lengths = postings.lengths[:, f]
+        with_terms = lengths >= 0
+        total = int(lengths[with_terms].sum())
         average = total / count if count else 0.0
         # The Builder computes a norm only for a field with terms: an empty field everywhere
         # has average 0. Same operations, same order, so the floats are identical.
-        norms.append(
-            [K1 * (1 - B + B * (length / average)) if length >= 0 else 0.0 for length in lengths[f]]
-        )
+        if with_terms.any():
+            norms[f, with_terms] = K1 * (1 - B + B * (lengths[with_terms] / average))
     # A term's vector index is the order the Builder first met it in.
-    numbers = {term: number for number, term in enumerate(dict.fromkeys(terms_flat))}
-    ordered = sorted(numbers, key=_js_order)
-    rank = np.empty(len(ordered), dtype=np.int64)
-    rank[[numbers[term] for term in ordered]] = np.arange(len(ordered), dtype=np.int64)
-    ids = np.fromiter(map(numbers.__getitem__, terms_flat), dtype=np.int64, count=len(terms_flat))
-    cell = np.repeat(np.arange(len(sizes), dtype=np.int64), np.asarray(sizes, dtype=np.int64))
-    doc, field = cell // width, cell % width
+    first = np.full(len(postings.vocabulary), len(ids), dtype=np.int64)
+    np.minimum.at(first, ids, np.arange(len(ids), dtype=np.int64))
+    present = np.flatnonzero(first < len(ids))
+    met = present[np.argsort(first[present])]
+    number = np.full(len(postings.vocabulary), -1, dtype=np.int64)
+    number[met] = np.arange(len(met), dtype=np.int64)
+    vocabulary = postings.vocabulary
+    by_js_order = sorted(met.tolist(), key=lambda i: _js_order(vocabulary[i]))
+    ordered = [vocabulary[i] for i in by_js_order]
+    ordered_ids = np.asarray(by_js_order, dtype=np.int64)
+    rank = np.empty(len(vocabulary), dtype=np.int64)
+    rank[ordered_ids] = np.arange(len(ordered), dtype=np.int64)
     # By term (lunr.js order), then field, then document: each (term, field) run is one
-    # posting list with ascending positions.
-    order = np.lexsort((doc, field, rank[ids]))
-    ids, doc, field = ids[order], doc[order], field[order]
-    tf = np.asarray(frequencies, dtype=np.float64)[order]
+    # posting list with ascending positions. A (term, field, document) is one posting, so one
+    # sort on a key made of all three orders them.
+    ranks = rank[ids]
+    order = np.argsort((ranks * width + field) * max(count, 1) + doc)
+    field = field.astype(np.int64)
+    ids, doc, field, ranks = ids[order], doc[order], field[order], ranks[order]
+    tf = postings.frequencies[order].astype(np.float64)
     # lunr.py counts a term's documents field by field: its postings in every field.
-    with_term = np.bincount(ids, minlength=len(numbers)).tolist()
+    with_term = np.bincount(number[ids], minlength=len(met)).tolist()
     idf_by_number = [math.log(1 + abs((count - n + 0.5) / (n + 0.5))) for n in with_term]
-    idf = np.asarray(idf_by_number, dtype=np.float64)[ids]
-    norm = np.asarray(norms, dtype=np.float64).reshape(width, count)[field, doc]
+    idf = np.asarray(idf_by_number, dtype=np.float64)[number[ids]]
+    norm = norms[field, doc]
     boost = np.asarray([fields[name] for name in field_names], dtype=np.float64)[field]
     # The final `* 1` is the document boost lunr.py multiplies by.
-    weights = thousandths(idf * ((K1 + 1) * tf) / (norm + tf) * boost * 1)
-    positions = doc.tolist()
+    weights = thousandths_array(idf * ((K1 + 1) * tf) / (norm + tf) * boost * 1)
     # Where each (term, field) run starts and ends in the sorted postings.
-    run_of = rank[ids] * width + field
-    starts = np.searchsorted(run_of, np.arange(len(ordered) * width + 1, dtype=np.int64)).tolist()
-    terms: list[TermPostings] = []
-    for r, term in enumerate(ordered):
-        per_field = tuple(
-            (positions[starts[r * width + f] : starts[r * width + f + 1]],
-             weights[starts[r * width + f] : starts[r * width + f + 1]])
-            for f in range(width)
-        )  # fmt: skip
-        terms.append(TermPostings(term, numbers[term], per_field))
-    return TermIndex(tuple(field_names), count, tuple(terms))
+    run_of = ranks * width + field
+    starts = np.searchsorted(run_of, np.arange(len(ordered) * width + 1, dtype=np.int64))
+    numbers = tuple(number[ordered_ids].tolist())
+    return TermArrays(tuple(field_names), count, tuple(ordered), numbers, starts, doc, weights)
 
 
 def thousandths(values: np.ndarray) -> list[int]:
     """round(x, 3) * 1000 of each value, as integers: n / 1000 is then exactly the float
-    Python's round(x, 3) gives (both are the double nearest the decimal n/1000).
+    Python's round(x, 3) gives (both are the double nearest the decimal n/1000)."""
+    out: list[int] = thousandths_array(values).tolist()
+    return out
+
+
+def thousandths_array(values: np.ndarray) -> np.ndarray:
+    """thousandths() as an int64 array.
 
     round() rounds the exact binary value to three decimals; so does rint(x * 1000), except
     when x * 1000 lands so near a half that the rounding of the product decides it. Those few
     are handed to round() itself."""
     scaled = values * 1000.0
-    out: list[int] = np.rint(scaled).astype(np.int64).tolist()
+    out = np.rint(scaled).astype(np.int64)
     near_half = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6
     for i in np.flatnonzero(near_half).tolist():
         out[i] = round(round(float(values[i]), 3) * 1000)

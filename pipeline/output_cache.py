@@ -24,7 +24,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, TypeVar
 
-from .cache import load_signed, save_signed
+from .cache import Store
 
 T = TypeVar("T")
 _folder: Path | None = None
@@ -52,6 +52,12 @@ def cache_folder(folder: Path | None, values: Iterable[object] = ()) -> Iterator
     finally:
         _folder = previous
         _digests.clear()
+
+
+def stage_store(stage: str) -> Store | None:
+    """The store of a stage that keeps more than per-item values (search_state.py), or None
+    when this build caches nothing."""
+    return None if _folder is None else Store(_folder / f"{stage}.pickle", code_version())
 
 
 def token(value: object) -> str:
@@ -112,7 +118,8 @@ class OutputCache:
         # goes into every key, so it is shortened to a digest once.
         self.salt = hashlib.sha256(salt.encode("utf-8", "surrogatepass")).hexdigest()
         self.path = None if _folder is None else _folder / f"{stage}.pickle"
-        self.entries: dict[bytes, Any] = _load(self.path) if self.path else {}
+        self.store_file = Store(self.path, code_version()) if self.path else None
+        self.entries: dict[bytes, Any] = self.store_file.load() if self.store_file else {}
         self.used: dict[bytes, Any] = {}
         self.misses = 0
 
@@ -168,10 +175,6 @@ class OutputCache:
 
     def save(self) -> None:
         """Keep only what this build used."""
-        if self.path is None or (not self.misses and len(self.used) == len(self.entries)):
+        if self.store_file is None or (not self.misses and len(self.used) == len(self.entries)):
             return
-        save_signed(self.path, code_version(), self.used)
-
-
-def _load(path: Path) -> dict[bytes, Any]:
-    return load_signed(path, code_version())
+        self.store_file.save(self.used, self.entries)

@@ -10,11 +10,12 @@ from lunr.builder import Builder
 from lunr.pipeline import Pipeline
 from lunr.stop_word_filter import stop_word_filter
 
-from .fast_index import FieldCounts, document_counts, serialize, term_index
+from .fast_index import FieldCounts, document_counts, serialize, term_index, weigh
 from .layout import uses_day_pages
 from .model import Item, Paper, Program
-from .output_cache import OutputCache
-from .search_shards import shard_files
+from .output_cache import stage_store, token
+from .search_shards import front_coded, json_text, shard_files
+from .search_state import ItemSearch, SearchState, assemble, compacted
 from .stemmer import lunr_stemmer
 from .tokens import FOLD_LABEL, fold_accents, words
 
@@ -101,19 +102,54 @@ def build_index_reference(docs: list[SearchDoc]) -> dict[str, Any]:
 def outputs(program: Program) -> dict[str, bytes]:
     """search/: the manifest, the term ranges and the cards the page loads as a query needs them
     (search_shards)."""
-    # Each item's docs and index counts depend on the item alone: a rebuild keeps them for
-    # unchanged items and recomputes only the weights, which depend on every document.
-    cache = OutputCache("search")
-    cards: list[dict[str, Any]] = []
-    counts: list[dict[str, FieldCounts]] = []
-    for item in program.items:
-        for _doc_id, _kind, card, doc_counts in cache.get(_item_entry, item):
-            cards.append(card)
-            counts.append(doc_counts)
-    cache.save()
-    index = term_index(FIELDS, [{} for _ in cards], counts)
+    # What each item gives the search depends on the item alone: a rebuild takes it from the
+    # last build's state for unchanged items (search_state.py) and weighs the whole afresh.
+    store = stage_store("search")
+    previous: SearchState | None = None
+    tokens = [""] * len(program.items)
+    known_ranges: dict[str, str] = {}
+    if store is not None:
+        stored = store.load()
+        found = stored.get("state")
+        previous = found if isinstance(found, SearchState) else None
+        known_ranges = stored.get("ranges") or {}
+        tokens = [token(item) for item in program.items]
+    state = assemble(list(FIELDS), program.items, tokens, _item_search, previous)
+    index = weigh(FIELDS, state.postings)
     editions = {edition.id: edition.info.name for edition in program.editions}
-    return shard_files(index, cards, FIELD_ALIASES, editions, uses_day_pages(program))
+    # The manifest's term list changes only with the site's vocabulary: each range's text is
+    # kept under the terms it codes.
+    ranges: dict[str, str] = {}
+
+    def coded(terms: list[str]) -> str:
+        key = "\n".join(terms)
+        text = ranges[key] = known_ranges.get(key) or front_coded(terms)
+        return text
+
+    files = shard_files(
+        index,
+        state.card_texts,
+        state.meta,
+        FIELD_ALIASES,
+        editions,
+        uses_day_pages(program),
+        coded,
+    )
+    if store is not None:
+        store.replace({"state": compacted(state, len(index.terms)), "ranges": ranges})
+    return files
+
+
+def _item_search(item: Item) -> ItemSearch:
+    docs = [_item_doc(item), *(_paper_doc(item, paper) for paper in item.papers)]
+    return ItemSearch(
+        tuple(json_text(d.card) for d in docs),
+        tuple(
+            (1 if d.kind == "item" else 0, d.card["edition"], d.card["type"], d.card["start"][:10])
+            for d in docs
+        ),
+        tuple(document_counts(d.fields, list(FIELDS)) for d in docs),
+    )
 
 
 def to_ref(position: int) -> str:
@@ -128,13 +164,6 @@ def to_ref(position: int) -> str:
 
 def _tokens(*texts: str) -> list[str]:
     return [word for text in texts if text for word in words(text)]
-
-
-def _item_entry(item: Item) -> list[tuple[str, str, dict[str, Any], dict[str, FieldCounts]]]:
-    """Of each of an item's docs (itself, then its papers): id, kind, card and index counts;
-    plain tuples, which unpickle much faster than dataclasses."""
-    docs = [_item_doc(item), *(_paper_doc(item, paper) for paper in item.papers)]
-    return [(d.id, d.kind, d.card, document_counts(d.fields, list(FIELDS))) for d in docs]
 
 
 def _item_doc(item: Item) -> SearchDoc:

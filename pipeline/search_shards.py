@@ -18,13 +18,16 @@ Files, each a script so the page also searches when opened from file://:
 from __future__ import annotations
 
 import json
-import operator
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from itertools import pairwise
+from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from .errors import PipelineError
-from .fast_index import LUNR_VERSION, PIPELINE, TermIndex, TermPostings
+from .fast_index import LUNR_VERSION, PIPELINE, TermArrays, TermIndex, TermPostings
 
 FORMAT_VERSION = 2
 # Raw JSON bytes per term range: about 10 kB once gzipped, a few milliseconds to load.
@@ -42,9 +45,21 @@ PREFETCHED_RANGE_FACTOR = 4
 WORKER_MIN_DOCUMENTS = 3000
 GLOBAL = "pipelineSearchParts"
 
+# What the manifest's filter table holds of one document: 1 for an item (0 for a paper), its
+# edition, type and day.
+DocMeta = tuple[int, str, str, str]
+
+
+def json_text(data: Any) -> str:
+    """The JSON every search file is written in; a list's text is its elements' joined."""
+    return json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+
 
 def _script(key: str, data: Any) -> bytes:
-    text = json.dumps(data, ensure_ascii=False, sort_keys=True, separators=(",", ":"))
+    return _script_of(key, json_text(data))
+
+
+def _script_of(key: str, text: str) -> bytes:
     # U+2028/2029 end a line in older JavaScript parsers; escaped they are the same string.
     text = text.replace("\u2028", "\\u2028").replace("\u2029", "\\u2029")
     # Keyed by the file's own path, so loads of several files at once cannot mix them up.
@@ -85,57 +100,52 @@ def front_decoded(text: str) -> list[str]:
     return terms
 
 
-def _deltas(positions: list[int]) -> list[int]:
-    return list(map(operator.sub, positions, [0, *positions[:-1]]))
-
-
-def _term_row(entry: TermPostings) -> list[Any]:
-    row: list[Any] = [entry.term, entry.index]
-    for positions, weights in entry.fields:
-        row += [_deltas(positions), weights]
-    return row
-
-
-def _ranges(terms: Sequence[TermPostings], range_bytes: int) -> list[list[TermPostings]]:
-    """Consecutive runs of terms of about range_bytes each; one heavy term may stand alone."""
-    ranges: list[list[TermPostings]] = []
-    current: list[TermPostings] = []
-    size = 0
-    for entry in terms:
+def _ranges(index: TermArrays, range_bytes: int) -> list[tuple[int, int]]:
+    """Consecutive runs of terms (first, stop) of about range_bytes each; one heavy term may
+    stand alone."""
+    width = len(index.fields)
+    postings = np.diff(index.starts[::width]).tolist()
+    ranges: list[tuple[int, int]] = []
+    first, size = 0, 0
+    for number, term in enumerate(index.terms):
         # About what the row serializes to: a short delta and a weight per posting.
-        weight = len(entry.term) + 12 + sum(9 * len(p) for p, _ in entry.fields)
-        if current and size + weight > range_bytes:
-            ranges.append(current)
-            current, size = [], 0
-        current.append(entry)
+        weight = len(term) + 12 + 9 * postings[number]
+        if number > first and size + weight > range_bytes:
+            ranges.append((first, number))
+            first, size = number, 0
         size += weight
-    if current or not ranges:
-        ranges.append(current)
+    if len(index.terms) > first or not ranges:
+        ranges.append((first, len(index.terms)))
     return ranges
 
 
 def shard_files(
-    index: TermIndex,
-    cards: Sequence[dict[str, Any]],
+    index: TermArrays,
+    card_texts: Sequence[str],
+    meta: Sequence[DocMeta],
     field_aliases: dict[str, str],
     edition_names: Mapping[str, str],
     day_pages: bool = False,
+    coded: Callable[[list[str]], str] = front_coded,
 ) -> dict[str, bytes]:
-    """Every search file of the site, keyed by its path under dist/; `edition_names` maps each
-    edition's id to its name, in the program's order."""
-    ranges = _ranges(index.terms, RANGE_BYTES)
-    files = _range_files(ranges)
-    card_files = _card_files(cards, CARDS_PER_FILE)
+    """Every search file of the site, keyed by its path under dist/. `card_texts` holds each
+    document's result card as json_text, `meta` what the filters need of it; `edition_names`
+    maps each edition's id to its name, in the program's order. `coded` is front_coded, or
+    a memo of it."""
+    rows = _RowTexts(index)
+    ranges = _ranges(index, RANGE_BYTES)
+    files = _range_files(rows, ranges)
+    card_files = _card_files(card_texts, CARDS_PER_FILE)
     size = sum(map(len, files.values())) + sum(map(len, card_files.values()))
     prefetch = size <= PREFETCH_MAX_BYTES
     per_file = CARDS_PER_FILE
     if prefetch:
-        ranges = _ranges(index.terms, RANGE_BYTES * PREFETCHED_RANGE_FACTOR)
-        files = _range_files(ranges)
+        ranges = _ranges(index, RANGE_BYTES * PREFETCHED_RANGE_FACTOR)
+        files = _range_files(rows, ranges)
         per_file = PREFETCHED_CARDS_PER_FILE
-        card_files = _card_files(cards, per_file)
+        card_files = _card_files(card_texts, per_file)
     files.update(card_files)
-    manifest = _manifest(index, cards, ranges, field_aliases, edition_names, per_file)
+    manifest = _manifest(index, meta, ranges, field_aliases, edition_names, per_file, coded)
     manifest.update(
         dayPages=day_pages,
         prefetch=prefetch,
@@ -145,52 +155,101 @@ def shard_files(
     return files
 
 
-def _range_files(ranges: list[list[TermPostings]]) -> dict[str, bytes]:
+class _RowTexts:
+    """Each term's row of a range file, as JSON text: [term, vector index, then per field
+    the delta-coded positions and the weights]. Numbers are turned to text in bulk, as one
+    comma-separated string per array; a run of postings is then a slice of it."""
+
+    def __init__(self, index: TermArrays) -> None:
+        self.index = index
+        positions = index.positions.astype(np.int64)
+        deltas = positions.copy()
+        deltas[1:] -= positions[:-1]
+        # Each (term, field) run starts from 0 again.
+        firsts = index.starts[:-1]
+        firsts = firsts[firsts < len(positions)]
+        deltas[firsts] = positions[firsts]
+        self.deltas, self.delta_offsets = _joined_numbers(deltas)
+        self.weights, self.weight_offsets = _joined_numbers(index.weights)
+        self.starts = index.starts.tolist()
+
+    def row(self, number: int) -> str:
+        width = len(self.index.fields)
+        parts = [encode_basestring(self.index.terms[number]), str(self.index.numbers[number])]
+        bounds = self.starts[number * width : (number + 1) * width + 1]
+        deltas, delta_offsets = self.deltas, self.delta_offsets
+        weights, weight_offsets = self.weights, self.weight_offsets
+        for first, stop in pairwise(bounds):
+            if first == stop:
+                parts += ("[]", "[]")
+                continue
+            # Each number's text ends one character before the next one's offset (the comma).
+            parts.append("[" + deltas[delta_offsets[first] : delta_offsets[stop] - 1] + "]")
+            parts.append("[" + weights[weight_offsets[first] : weight_offsets[stop] - 1] + "]")
+        return "[" + ",".join(parts) + "]"
+
+
+def _joined_numbers(values: np.ndarray) -> tuple[str, list[int]]:
+    """The integers as one comma-separated text (with a trailing comma), and where each one's
+    text starts, plus one offset past the end."""
+    numbers = values.astype(np.int64)
+    if len(numbers) and int(numbers.min()) >= 0 and int(numbers.max()) < 1 << 20:
+        # Most numbers are small and repeat: each distinct one is turned to text once.
+        texts = [str(n) for n in range(int(numbers.max()) + 1)]
+        text = ",".join(map(texts.__getitem__, numbers.tolist()))
+    else:
+        text = ",".join(map(str, numbers.tolist()))
+    powers = 10 ** np.arange(1, 19, dtype=np.int64)
+    digits = 1 + np.searchsorted(powers, np.abs(numbers), side="right") + (numbers < 0)
+    offsets = np.zeros(len(numbers) + 1, dtype=np.int64)
+    np.cumsum(digits + 1, out=offsets[1:])
+    return text + ",", offsets.tolist()
+
+
+def _range_files(rows: _RowTexts, ranges: list[tuple[int, int]]) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
-    for number, run in enumerate(ranges):
+    for number, (first, stop) in enumerate(ranges):
         key = f"terms/{number}"
-        files[f"search/{key}.js"] = _script(key, [_term_row(entry) for entry in run])
+        text = "[" + ",".join(rows.row(r) for r in range(first, stop)) + "]"
+        files[f"search/{key}.js"] = _script_of(key, text)
     return files
 
 
-def _card_files(cards: Sequence[dict[str, Any]], per_file: int) -> dict[str, bytes]:
+def _card_files(card_texts: Sequence[str], per_file: int) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
-    for number, start in enumerate(range(0, max(len(cards), 1), per_file)):
+    for number, start in enumerate(range(0, max(len(card_texts), 1), per_file)):
         key = f"cards/{number}"
-        files[f"search/{key}.js"] = _script(key, list(cards[start : start + per_file]))
+        text = "[" + ",".join(card_texts[start : start + per_file]) + "]"
+        files[f"search/{key}.js"] = _script_of(key, text)
     return files
 
 
 def _manifest(
-    index: TermIndex,
-    cards: Sequence[dict[str, Any]],
-    ranges: list[list[TermPostings]],
+    index: TermArrays,
+    meta: Sequence[DocMeta],
+    ranges: list[tuple[int, int]],
     field_aliases: dict[str, str],
     edition_names: Mapping[str, str],
     cards_per_file: int,
+    coded: Callable[[list[str]], str],
 ) -> dict[str, Any]:
     editions = list(edition_names)
-    editions += sorted({c["edition"] for c in cards} - set(editions))
-    types = sorted({c["type"] for c in cards})
-    days = sorted({c["start"][:10] for c in cards})
+    editions += sorted({m[1] for m in meta} - set(editions))
+    types = sorted({m[2] for m in meta})
+    days = sorted({m[3] for m in meta})
     numbers = [{v: n for n, v in enumerate(values)} for values in (editions, types, days)]
     # Per document: 1 for an item (0 for a paper), then edition, type and day numbers; the
     # filters run on these without loading a single card.
     table: list[int] = []
-    for card in cards:
-        table += [
-            1 if card["kind"] == "item" else 0,
-            numbers[0][card["edition"]],
-            numbers[1][card["type"]],
-            numbers[2][card["start"][:10]],
-        ]
+    for is_item, edition, kind, day in meta:
+        table += [is_item, numbers[0][edition], numbers[1][kind], numbers[2][day]]
     return {
         "version": FORMAT_VERSION,
         "lunr": {"version": LUNR_VERSION, "fields": list(index.fields), "pipeline": list(PIPELINE)},
         "fieldAliases": field_aliases,
         "documents": index.document_count,
         "cardsPerFile": cards_per_file,
-        "ranges": [front_coded([entry.term for entry in run]) for run in ranges],
+        "ranges": [coded(list(index.terms[first:stop])) for first, stop in ranges],
         "editions": editions,
         # For a page or widget that shows results without the schedule's edition menu.
         "editionNames": {e: edition_names.get(e, e) for e in editions},

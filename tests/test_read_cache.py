@@ -120,7 +120,7 @@ def test_a_replaced_file_with_the_same_size_and_time_is_read_again(
 
 
 def _stored(content: Path) -> int:
-    from pipeline.cache import load_signed
+    from pipeline.cache import Store
     from pipeline.output_cache import code_version
 
-    return len(load_signed(cache_dir(content) / "read.pickle", code_version()))
+    return len(Store(cache_dir(content) / "read.pickle", code_version()).load())

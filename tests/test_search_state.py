@@ -1,0 +1,113 @@
+"""A search state carried from build to build gives the search files a cold build gives,
+whatever the edits between them: changed, added, removed and moved items, new words, and
+words no item holds any more."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from bench.generate import generate
+from pipeline import search_state
+from pipeline.build import BuildOptions, check
+from pipeline.fast_index import weigh
+from pipeline.model import Item
+from pipeline.output_cache import token
+from pipeline.search_index import FIELD_ALIASES, FIELDS, _item_search
+from pipeline.search_shards import shard_files
+from pipeline.search_state import SearchState, assemble, compacted
+
+from .test_search import FIXTURE
+
+
+def _files(state: SearchState) -> dict[str, bytes]:
+    index = weigh(FIELDS, state.postings)
+    return shard_files(index, state.card_texts, state.meta, FIELD_ALIASES, {"e": "E"})
+
+
+def _state(items: list[Item], previous: SearchState | None = None) -> SearchState:
+    tokens = [token(item) for item in items]
+    return assemble(list(FIELDS), items, tokens, _item_search, previous)
+
+
+def _items(tmp_path: Path) -> list[Item]:
+    site = tmp_path / "site"
+    content = generate(site, 60)
+    program = check(BuildOptions(content_dir=content, config_path=site / "pipeline.toml")).program
+    fixture = check(BuildOptions(content_dir=FIXTURE / "content")).program
+    return [*program.items, *fixture.items]
+
+
+def _edits(items: list[Item], rng: random.Random) -> list[Item]:
+    """One random edit of the kinds an author makes."""
+    items = list(items)
+    at = rng.randrange(len(items))
+    kind = rng.choice(["title", "abstract", "remove", "add", "move", "word"])
+    if kind == "title":
+        items[at] = replace(items[at], title=items[at].title + " revised")
+    elif kind == "abstract":
+        items[at] = replace(items[at], abstract_text=items[at].abstract_text + " Revised.")
+    elif kind == "remove" and len(items) > 2:
+        del items[at]
+    elif kind == "add":
+        new = replace(items[at], id=f"{items[at].id}-again", title="Zyzzogeton quokkas")
+        items.insert(rng.randrange(len(items) + 1), new)
+    elif kind == "move":
+        items.insert(rng.randrange(len(items)), items.pop(at))
+    else:
+        word = "".join(rng.choice("abcdefghij") for _ in range(7))
+        items[at] = replace(items[at], abstract_text=f"{word} {items[at].abstract_text}")
+    return items
+
+
+def test_a_state_carried_through_edits_gives_the_cold_files(tmp_path: Path) -> None:
+    rng = random.Random(3)
+    items = _items(tmp_path)
+    state = _state(items)
+    for _ in range(40):
+        items = _edits(items, rng)
+        state = _state(items, state)
+        assert _files(state) == _files(_state(items))
+
+
+def test_a_state_of_unchanged_items_takes_nothing_afresh(tmp_path: Path) -> None:
+    items = _items(tmp_path)
+    state = _state(items)
+    described: list[Item] = []
+
+    def describe(item: Item) -> search_state.ItemSearch:
+        described.append(item)
+        return _item_search(item)
+
+    edited = [*items[:5], replace(items[5], title="Changed"), *items[6:]]
+    again = assemble(list(FIELDS), edited, [token(i) for i in edited], describe, state)
+    assert [item.title for item in described] == ["Changed"]
+    assert _files(again) == _files(_state(edited))
+
+
+def test_a_vocabulary_left_with_many_unused_words_is_cut_down(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = _items(tmp_path)
+    state = _state(original)
+    # Every item's abstract gets a word of its own, a new one each round: the words of earlier
+    # rounds stay in the vocabulary though no item holds them.
+    for round_number in range(3):
+        items = [
+            replace(item, abstract_text=f"qx{round_number}z{n} {item.abstract_text}")
+            for n, item in enumerate(original)
+        ]
+        state = _state(items, state)
+    index = weigh(FIELDS, state.postings)
+    monkeypatch.setattr(search_state, "VOCABULARY_FACTOR", 1)
+    monkeypatch.setattr(search_state, "VOCABULARY_SLACK", 0)
+    assert compacted(state, len(index.terms) * 2) is state
+    smaller = compacted(state, len(index.terms))
+    assert len(smaller.postings.vocabulary) == len(index.terms)
+    assert len(state.postings.vocabulary) > len(index.terms)
+    assert _files(smaller) == _files(state) == _files(_state(items))
+    items = _edits(items, random.Random(5))
+    assert _files(_state(items, smaller)) == _files(_state(items))
