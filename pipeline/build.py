@@ -76,13 +76,14 @@ class BuildReport:
 def check(options: BuildOptions) -> CheckReport:
     """Read and validate the content; write nothing but the read cache. Strict mode makes
     warnings errors."""
-    report, save_read_cache = _check(options)
-    save_read_cache()
+    report, cache = _check(options)
+    if cache is not None:
+        cache.save()
     return report
 
 
-def _check(options: BuildOptions) -> tuple[CheckReport, Callable[[], None]]:
-    """check(), and what saves the read cache: a build saves it while its heavy stages run."""
+def _check(options: BuildOptions) -> tuple[CheckReport, ReadCache | None]:
+    """check(), and the read cache, unsaved: a build saves it while its heavy stages run."""
     config_path = options.config_path or find_config(options.content_dir)
     config = load_config(config_path)
     if not options.content_dir.is_dir():
@@ -109,11 +110,7 @@ def _check(options: BuildOptions) -> tuple[CheckReport, Callable[[], None]]:
         problems = [Problem(p.path, p.line, p.message, "error") for p in problems]
         program = _with_left_out(program, problems, options.content_dir)
     report = CheckReport(program, tuple(sorted(set(problems))), tuple(result.excluded))
-    return report, cache.save if cache else _nothing
-
-
-def _nothing() -> None:
-    pass
+    return report, cache
 
 
 def build(
@@ -122,15 +119,23 @@ def build(
     """Build the site into options.out_dir; raise ContentError (and write nothing) on errors,
     unless keep_going, which builds from the valid files and still reports the errors."""
     began = time.perf_counter()
-    report, save_read_cache = _check(options)
+    report, cache = _check(options)
     read_seconds = time.perf_counter() - began
     if report.errors and not options.keep_going:
-        save_read_cache()
+        if cache is not None:
+            cache.save()
         raise ContentError(report.problems, _failure_summary(report))
     from .outputs import produce  # imported late: it pulls in the heavy search stage
 
-    # The read cache is saved while the heavy stages run in workers, off the critical path.
-    files, copies, timings = produce(report.program, options, stages, save_read_cache)
+    # The read cache is saved while the heavy stages run in workers, off the critical path;
+    # the items' tokens it kept spare the stages digesting them again.
+    files, copies, timings = produce(
+        report.program,
+        options,
+        stages,
+        cache.save if cache else None,
+        cache.tokens if cache else (),
+    )
     began = time.perf_counter()
     with build_lock(options.out_dir):
         write_tree(options.out_dir, files, copies)

@@ -38,13 +38,20 @@ _digests: dict[int, tuple[object, str]] = {}
 
 
 @contextmanager
-def cache_folder(folder: Path | None, values: Iterable[object] = ()) -> Iterator[None]:
+def cache_folder(
+    folder: Path | None,
+    values: Iterable[object] = (),
+    known: Iterable[tuple[object, str]] = (),
+) -> Iterator[None]:
     """Let the stages run inside this block cache their per-item output in `folder`;
-    `values` (the items) are the keys they share, digested once here."""
+    `values` (the items) are the keys they share, digested once here, but for those whose
+    token is `known` already (read_cache.py kept it)."""
     global _folder
     previous = _folder
     _folder = folder
     if folder is not None:
+        for value, digest in known:
+            _digests[id(value)] = (value, digest)
         for value in values:
             _token(value)
     try:

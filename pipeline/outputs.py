@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -61,9 +61,11 @@ def produce(
     options: BuildOptions,
     stages: list[Stage] | None = None,
     meanwhile: Callable[[], None] | None = None,
+    known_tokens: Iterable[tuple[object, str]] = (),
 ) -> tuple[Outputs, dict[str, Path], dict[str, float]]:
     """Every output file (contents, and sources to copy) and each stage's seconds; `meanwhile`
-    runs while the heavy stages do, after the pages are rendered."""
+    runs while the heavy stages do, after the pages are rendered. `known_tokens` are items'
+    cache tokens known already (output_cache.cache_folder)."""
     from .build import asset_version
 
     # The search index and the calendars are the heavy stages: on a large site they run in
@@ -91,7 +93,7 @@ def produce(
 
     # Stages cache each item's output in .pipeline-cache/, so a one-file edit redoes one item.
     folder = None if os.environ.get("PIPELINE_NO_CACHE") else cache_dir(options.content_dir)
-    with cache_folder(folder, (program.site, *program.items)):
+    with cache_folder(folder, (program.site, *program.items), known_tokens):
         files, timings = run_stages(program, chosen, HEAVY_STAGES, meanwhile=render_early)
         began = time.perf_counter()
         version = asset_version(

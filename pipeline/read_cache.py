@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import stat
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,9 @@ class FileRead:
     assets: tuple[tuple[str, Asset], ...]
     # Whether reading it looked at other files (slides, photos): then it is never cached.
     consulted_files: bool
+    # The item's output_cache token, once stored: a rebuild keys its stages on it without
+    # digesting the item again.
+    token: str = ""
 
 
 class ReadCache:
@@ -52,6 +55,8 @@ class ReadCache:
         self.folders: dict[str, tuple[str, bool]] = {}
         # key -> when its file last changed, as its key was made.
         self.changed: dict[str, int] = {}
+        # (item, token) of every item this build knows the token of.
+        self.tokens: list[tuple[Item, str]] = []
 
     def key(self, path: str, relative: str) -> str | None:
         """The file's key, or None when it cannot be cached (a link, or outside the folder)."""
@@ -76,7 +81,11 @@ class ReadCache:
         if key is None:
             return None
         found: Any = self.cache.lookup(key)
-        return found if isinstance(found, FileRead) else None
+        if not isinstance(found, FileRead):
+            return None
+        if found.item is not None and found.token:
+            self.tokens.append((found.item, found.token))
+        return found
 
     def store(self, key: str | None, read: FileRead) -> None:
         """Keep what reading the file gave under the key made before reading it: a file changed
@@ -86,6 +95,10 @@ class ReadCache:
             return
         if self.changed[key] > self.began - RACY_NANOSECONDS:
             return
+        if read.item is not None:
+            digest = token(read.item)
+            self.tokens.append((read.item, digest))
+            read = replace(read, token=digest)
         self.cache.store(key, read)
 
     def save(self) -> None:
