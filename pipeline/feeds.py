@@ -12,7 +12,7 @@ from json.encoder import encode_basestring
 from typing import Any, NamedTuple
 
 from .model import Edition, EditionInfo, Item, Link, Paper, Person, Program, SiteConfig
-from .output_cache import OutputCache
+from .output_cache import token
 from .published import (
     SCHEMA_NAME,
     TALKS_VERSION,
@@ -23,6 +23,7 @@ from .published import (
     site_root,
 )
 from .sanitized import unchanged_by_sanitizer
+from .splice import Splicer
 from .text import sanitize_html
 
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
@@ -30,51 +31,77 @@ JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 
 def outputs(program: Program) -> dict[str, bytes]:
     site = program.site
-    # Each item's records are serialised once and kept for the next build; the documents are
-    # spliced from those texts, byte for byte what dump() gives for the whole document.
-    cache = OutputCache("feeds")
+    # Each item's records are written straight as bytes (see below), and a rebuild takes
+    # unchanged items' records from the files the last build wrote (splice.py); the documents
+    # are byte for byte what dump() gives for them whole.
+    splicer = Splicer("feeds")
+    every = [(edition.info, item) for edition in program.editions for item in edition.items]
+    if splicer.store is not None:
+        # A record is written from the site, its edition and the item.
+        editions = {id(e.info): token(site) + token(e.info) for e in program.editions}
+        keys = [editions[id(info)] + token(item) for info, item in every]
+    else:
+        keys = [str(number) for number in range(len(every))]
+    made: dict[int, tuple[Text, Text, Text]] = {}
+
+    def texts(number: int) -> tuple[Text, Text, Text]:
+        if number not in made:
+            made[number] = _item_texts(site, *every[number])
+        return made[number]
+
     try:
-        texts = {
-            edition.id: [cache.get(_item_texts, site, edition.info, item) for item in edition.items]
-            for edition in program.editions
+        files_out = {
+            SCHEMA_NAME: schema_bytes(),
+            "talks.json": _spliced(
+                splicer,
+                "talks.json",
+                talks(site, program.editions, items=False),
+                keys,
+                lambda n: texts(n)[0],
+            ),
+            "feed.json": _spliced(
+                splicer, "feed.json", feed(program, items=False), keys, lambda n: texts(n)[2]
+            ),
         }
+        first = 0
+        for edition in program.editions:
+            # editions/<id>/talks.json: one edition, importable on its own (`pipeline import`).
+            name = f"editions/{edition.id}/talks.json"
+            stop = first + len(edition.items)
+            files_out[name] = _spliced(
+                splicer,
+                name,
+                talks(site, (edition,), depth=2, items=False),
+                keys[first:stop],
+                lambda n, first=first: texts(first + n)[1],  # type: ignore[misc]
+            )
+            first = stop
     finally:
         _recurring.clear()
-    every = [t for edition in program.editions for t in texts[edition.id]]
-    files_out = {
-        SCHEMA_NAME: schema_bytes(),
-        "talks.json": _spliced(talks(site, program.editions, items=False), [t[0] for t in every]),
-        "feed.json": _spliced(feed(program, items=False), [t[2] for t in every]),
-    }
-    for edition in program.editions:
-        # editions/<id>/talks.json: one edition, importable on its own (`pipeline import`).
-        document = talks(site, (edition,), depth=2, items=False)
-        files_out[f"editions/{edition.id}/talks.json"] = _spliced(
-            document, [t[1] for t in texts[edition.id]]
-        )
-    cache.save()
+    splicer.save()
     return files_out
 
 
-def _spliced(document: dict[str, Any], texts: list[Text]) -> bytes:
-    """dump() of `document` with its "items" list holding the records serialised as `texts`
-    (each as dump() writes an item of that list).
+def _spliced(
+    splicer: Splicer,
+    name: str,
+    document: dict[str, Any],
+    keys: list[str],
+    record: Callable[[int], Text],
+) -> bytes:
+    """dump() of `document` with its "items" list holding the records record(i) gives (each
+    as dump() writes an item of that list), or their bytes in the last build's file.
 
-    The list is dumped holding one marker string, which is then replaced by the texts.
+    The list is dumped holding one marker string, which is then replaced by the records.
     """
-    if not texts:
+    if not keys:
         return dump(document)
     marker = "\x00" + secrets.token_hex(16)
     head, *tail = dump({**document, "items": [marker]}).split(json.dumps(marker).encode())
     if len(tail) != 1:  # the marker is random: this cannot really happen
-        return dump({**document, "items": [json.loads(b"".join(t)) for t in texts]})
-    # One join: the documents are tens of MB on a large site, and each copy counts.
-    pieces = [head]
-    for text in texts:
-        pieces += text
-        pieces.append(b",\n  ")
-    pieces[-1] = tail[0]
-    return b"".join(pieces)
+        items = [json.loads(b"".join(record(n))) for n in range(len(keys))]
+        return dump({**document, "items": items})
+    return splicer.document(name, head, tail[0], b",\n  ", keys, record)
 
 
 def schema_bytes() -> bytes:

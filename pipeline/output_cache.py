@@ -15,6 +15,7 @@ or a stage called outside a build) every value is computed afresh.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import fields, is_dataclass
@@ -28,6 +29,8 @@ from .cache import Store
 
 T = TypeVar("T")
 _folder: Path | None = None
+# The site the last build wrote (dist/), which a stage may splice its new files from.
+_previous_site: Path | None = None
 
 
 # id(value) -> (value, digest of its repr) for the frozen values every stage keys on: a
@@ -42,13 +45,16 @@ def cache_folder(
     folder: Path | None,
     values: Iterable[object] = (),
     known: Iterable[tuple[object, str]] = (),
+    previous_site: Path | None = None,
 ) -> Iterator[None]:
     """Let the stages run inside this block cache their per-item output in `folder`;
     `values` (the items) are the keys they share, digested once here, but for those whose
-    token is `known` already (read_cache.py kept it)."""
-    global _folder
-    previous = _folder
+    token is `known` already (read_cache.py kept it). `previous_site` is the folder the
+    last build wrote, which previous_output() reads."""
+    global _folder, _previous_site
+    previous, previous_written = _folder, _previous_site
     _folder = folder
+    _previous_site = previous_site if folder is not None else None
     if folder is not None:
         for value, digest in known:
             _digests[id(value)] = (value, digest)
@@ -57,8 +63,20 @@ def cache_folder(
     try:
         yield
     finally:
-        _folder = previous
+        _folder, _previous_site = previous, previous_written
         _digests.clear()
+
+
+def previous_output(relative: str) -> bytes | None:
+    """The file the last build wrote at `relative`, when this build caches and it is there.
+    Whoever uses it checks it is the file they wrote (splice.py keeps its digest)."""
+    if _previous_site is None:
+        return None
+    try:
+        with open(os.path.join(_previous_site, relative), "rb") as handle:
+            return handle.read()
+    except OSError:
+        return None
 
 
 def stage_store(stage: str) -> Store | None:

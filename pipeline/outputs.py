@@ -93,7 +93,8 @@ def produce(
 
     # Stages cache each item's output in .pipeline-cache/, so a one-file edit redoes one item.
     folder = None if os.environ.get("PIPELINE_NO_CACHE") else cache_dir(options.content_dir)
-    with cache_folder(folder, (program.site, *program.items), known_tokens):
+    values = (program.site, *program.items)
+    with cache_folder(folder, values, known_tokens, options.out_dir):
         files, timings = run_stages(program, chosen, HEAVY_STAGES, meanwhile=render_early)
         began = time.perf_counter()
         version = asset_version(

@@ -74,6 +74,47 @@ def test_rebuild_after_one_edit_equals_plain_build(
     assert _tree(out) == _tree(plain)
 
 
+def _remove_and_add(content: Path) -> None:
+    files = sorted(content.rglob("*.md"))
+    moved = files[3].read_text(encoding="utf-8")
+    files[3].unlink()
+    files[-1].with_name("zz-new-item.md").write_text(
+        moved.replace("title: ", "title: Newly added ", 1), encoding="utf-8"
+    )
+
+
+def _damage_a_record(out: Path) -> None:
+    """Bytes inside one record of the last talks.json change, its size kept."""
+    talks = out / "talks.json"
+    data = talks.read_bytes()
+    at = data.index(b'"title": "') + len(b'"title": "')
+    talks.write_bytes(data[:at] + bytes([data[at] ^ 1]) + data[at + 1 :])
+
+
+@pytest.mark.parametrize("change", ["remove and add", "damaged record"])
+def test_spliced_documents_equal_a_plain_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, change: str
+) -> None:
+    """talks.json and feed.json are spliced from the last build's copies (splice.py): items
+    gone, new and moved, and a copy that is not what the build wrote, all give plain bytes."""
+    from pipeline import read_cache
+
+    content, config = _generated(tmp_path)
+    out = tmp_path / "dist"
+    monkeypatch.delenv("PIPELINE_NO_CACHE", raising=False)
+    monkeypatch.setattr(read_cache, "RACY_NANOSECONDS", 0)
+    build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
+    if change == "remove and add":
+        _remove_and_add(content)
+    else:
+        _damage_a_record(out)
+        _edit(content)
+    build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
+    monkeypatch.setenv("PIPELINE_NO_CACHE", "1")
+    build(BuildOptions(content_dir=content, out_dir=tmp_path / "plain", config_path=config))
+    assert _tree(out) == _tree(tmp_path / "plain")
+
+
 def test_a_damaged_cache_only_makes_a_cold_build(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

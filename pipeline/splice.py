@@ -1,0 +1,90 @@
+"""Documents made of one record per item, rebuilt from the copy the last build wrote.
+
+talks.json and feed.json hold a record per item, tens of megabytes on a large site, and an edit
+changes one record. A record is a pure function of its key (a digest of the item and of what
+else it is written from), so the last build's file already holds every unchanged record, byte
+for byte: the new file is the new head, the old bytes of each known record, the fresh text of
+each other one, and the new tail. The old file is used only when its digest is the one this
+stage recorded after writing it; anything else (no file, an edited file) means every record is
+written afresh, which gives the same bytes.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .output_cache import previous_output, stage_store
+
+Text = tuple[bytes, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """What a build wrote of one document: its digest, and where each record's bytes lie."""
+
+    digest: bytes
+    records: dict[str, tuple[int, int]]
+
+
+class Splicer:
+    """Documents of one stage, each spliced from its last copy where it can be."""
+
+    def __init__(self, stage: str) -> None:
+        self.store = stage_store(stage)
+        found = self.store.load().get("written") if self.store is not None else None
+        self.last: dict[str, Written] = found if isinstance(found, dict) else {}
+        self.written: dict[str, Written] = {}
+
+    def document(
+        self,
+        name: str,
+        head: bytes,
+        tail: bytes,
+        separator: bytes,
+        keys: Sequence[str],
+        record: Callable[[int], Text],
+    ) -> bytes:
+        """head, then the records (record(i) for keys[i], or its bytes in the last copy)
+        joined by separator, then tail."""
+        old = self._last_copy(name)
+        known = self.last[name].records if old is not None else {}
+        view = memoryview(old) if old is not None else memoryview(b"")
+        pieces: list[Any] = [head]
+        places: dict[str, tuple[int, int]] = {}
+        at = len(head)
+        for number, key in enumerate(keys):
+            if number:
+                pieces.append(separator)
+                at += len(separator)
+            span = known.get(key)
+            if span is not None:
+                part: Any = view[span[0] : span[1]]
+                size = span[1] - span[0]
+                pieces.append(part)
+            else:
+                text = record(number)
+                size = sum(map(len, text))
+                pieces += text
+            places[key] = (at, at + size)
+            at += size
+        pieces.append(tail)
+        data = b"".join(pieces)
+        if self.store is not None:
+            self.written[name] = Written(hashlib.sha256(data).digest(), places)
+        return data
+
+    def _last_copy(self, name: str) -> bytes | None:
+        last = self.last.get(name)
+        if last is None:
+            return None
+        old = previous_output(name)
+        if old is None or hashlib.sha256(old).digest() != last.digest:
+            return None
+        return old
+
+    def save(self) -> None:
+        if self.store is not None:
+            self.store.replace({"written": self.written})
