@@ -4,10 +4,11 @@ The cache lives beside the content folder in `.pipeline-cache/`. A cache file is
 it is signed with a key kept outside the site (in the user's cache folder): one copied in with
 a site must never be loaded, and one that fails the check is ignored, as if absent.
 
-A store is a base file and a journal beside it (`<name>.journal`) holding what later builds
-added. A build after a one-file edit adds a handful of entries to a cache of ten thousand, so it
-rewrites the small journal rather than the whole base; the base is rewritten, keeping only
-what the build used, once the journal or the unused entries grow past a fraction of it.
+A store is a base file and a journal beside it (`<name>.journal`) holding the entries a build
+used that the base lacks. A build after a one-file edit adds a handful of entries to a cache of
+ten thousand, so it rewrites the small journal rather than the whole base; the base is
+rewritten, keeping only what the build used, once the journal grows past a share of its size
+or most of its entries go unused.
 """
 
 from __future__ import annotations
@@ -44,9 +45,10 @@ def _signing_key() -> bytes:
         return key
 
 
-# The journal is folded into a new base once it holds more than this share of the entries a
-# build used, or the base holds more than this share of entries no build used since.
-JOURNAL_SHARE = 8
+# The journal is folded into a new base once its file would pass this share of the base's
+# size, or once more than this share of the base's entries went unused by a build.
+JOURNAL_BYTES_SHARE = 4
+UNUSED_SHARE = 2
 
 
 class Store:
@@ -57,33 +59,33 @@ class Store:
         self.journal_path = path.with_name(path.name + ".journal")
         self.version = version
         self.base_signature = b""
-        self.base_size = 0
+        self.base_bytes = 0
+        self.base_keys: frozenset[Any] = frozenset()
         self.journal: dict[Any, Any] = {}
 
     def load(self) -> dict[Any, Any]:
         """Every entry of the base and its journal, or {} when the base is missing or unsigned."""
-        entries, self.base_signature = _load_signed(self.path, self.version)
-        self.base_size = len(entries)
+        entries, self.base_signature, self.base_bytes = _load_signed(self.path, self.version)
+        self.base_keys = frozenset(entries)
         if self.base_signature:
             # A journal written against another base (one since replaced) is ignored.
-            journal, _ = _load_signed(self.journal_path, self.version + self.base_signature)
+            journal, _, _ = _load_signed(self.journal_path, self.version + self.base_signature)
             self.journal = journal
             entries.update(journal)
         return entries
 
     def save(self, used: dict[Any, Any], loaded: dict[Any, Any]) -> None:
-        """Keep `used` (a build's entries, `loaded` the ones it started with) for the next build."""
-        added = {key: value for key, value in used.items() if key not in loaded}
-        journal = {key: self.journal[key] for key in self.journal if key in used}
-        journal.update(added)
-        unused = len(loaded) - (len(used) - len(added))
-        if (
-            self.base_signature
-            and len(journal) * JOURNAL_SHARE <= len(used)
-            and unused * JOURNAL_SHARE <= len(used)
-        ):
-            _save_signed(self.journal_path, self.version + self.base_signature, journal)
-            return
+        """Keep `used` (a build's entries, `loaded` the ones it started with) for the next build:
+        in the journal, the entries the base lacks, while it stays small next to the base."""
+        if self.base_signature:
+            journal = {key: value for key, value in used.items() if key not in self.base_keys}
+            unused = sum(1 for key in self.base_keys if key not in used)
+            payload = _pickled(journal)
+            if len(
+                payload
+            ) * JOURNAL_BYTES_SHARE <= self.base_bytes and unused * UNUSED_SHARE <= len(used):
+                _write_signed(self.journal_path, self.version + self.base_signature, payload)
+                return
         self.replace(used)
 
     def replace(self, entries: dict[Any, Any]) -> None:
@@ -95,9 +97,17 @@ class Store:
 def _save_signed(path: Path, version: bytes, entries: dict[Any, Any]) -> bytes:
     """Write entries as a signed pickle; its signature, or b"" when it could not be written
     (a cache that cannot be written is only a slower build)."""
+    return _write_signed(path, version, _pickled(entries))
+
+
+def _pickled(entries: dict[Any, Any]) -> bytes:
+    return pickle.dumps(entries, pickle.HIGHEST_PROTOCOL)
+
+
+def _write_signed(path: Path, version: bytes, pickled: bytes) -> bytes:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        payload = version + pickle.dumps(entries, pickle.HIGHEST_PROTOCOL)
+        payload = version + pickled
         signature = hmac.new(_signing_key(), payload, hashlib.sha256).digest()
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-")
         try:
@@ -112,28 +122,29 @@ def _save_signed(path: Path, version: bytes, entries: dict[Any, Any]) -> bytes:
     return signature
 
 
-def _load_signed(path: Path, version: bytes) -> tuple[dict[Any, Any], bytes]:
-    """The entries and the signature of a file _save_signed wrote with this user's key and this
-    version, else ({}, b"")."""
+def _load_signed(path: Path, version: bytes) -> tuple[dict[Any, Any], bytes, int]:
+    """The entries, signature and size of a file _save_signed wrote with this user's key and
+    this version, else ({}, b"", 0)."""
+    nothing: tuple[dict[Any, Any], bytes, int] = ({}, b"", 0)
     try:
         blob = path.read_bytes()
         key = _signing_key()
     except OSError:
-        return {}, b""
+        return nothing
     signature, payload = blob[:32], blob[32:]
     # A pickle is only loaded once its signature proves this user's builds wrote it.
     if not hmac.compare_digest(signature, hmac.new(key, payload, hashlib.sha256).digest()):
-        return {}, b""
+        return nothing
     if payload[: len(version)] != version:
-        return {}, b""
+        return nothing
     # Unpickling makes a great many objects and no cycles: collections would only rescan them.
     enabled = gc.isenabled()
     gc.disable()
     try:
         entries = pickle.loads(payload[len(version) :])
     except Exception:  # a signed but unreadable cache is just a cold cache
-        return {}, b""
+        return nothing
     finally:
         if enabled:
             gc.enable()
-    return (entries, signature) if isinstance(entries, dict) else ({}, b"")
+    return (entries, signature, len(blob)) if isinstance(entries, dict) else nothing

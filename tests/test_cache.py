@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.cache import JOURNAL_SHARE, Store
+from pipeline.cache import UNUSED_SHARE, Store
 
 VERSION = b"v1"
 
@@ -62,20 +62,35 @@ def test_a_small_change_goes_to_the_journal_and_leaves_the_base_alone(tmp_path: 
 def test_a_large_journal_is_folded_into_a_new_base_of_used_entries_only(tmp_path: Path) -> None:
     path = tmp_path / "stage.pickle"
     _build(path, _many(100))
-    # Many new entries and as many unused ones: the base is rewritten from what was used.
-    used = _edited(_many(100), *(f"key{n}" for n in range(100 // JOURNAL_SHARE + 1)))
+    # A new entry as large as all the others: the journal would be half the base.
+    used = {**_many(100), "big": "x" * len(path.read_bytes())}
     _build(path, used)
     assert not path.with_name("stage.pickle.journal").exists()
     store = Store(path, VERSION)
     assert store.load() == used
-    assert store.base_size == 100
+    assert store.base_keys == frozenset(used)
 
 
 def test_unused_entries_are_dropped_once_they_pass_a_share(tmp_path: Path) -> None:
     path = tmp_path / "stage.pickle"
     _build(path, _many(100))
-    _build(path, _many(100 - 100 // JOURNAL_SHARE - 1))
-    assert Store(path, VERSION).load() == _many(100 - 100 // JOURNAL_SHARE - 1)
+    kept = _many(100 - 100 // (UNUSED_SHARE + 1) - 1)
+    _build(path, kept)
+    assert not path.with_name("stage.pickle.journal").exists()
+    assert Store(path, VERSION).load() == kept
+
+
+def test_the_journal_holds_what_the_base_lacks_across_edits(tmp_path: Path) -> None:
+    path = tmp_path / "stage.pickle"
+    _build(path, _many(100))
+    base = path.read_bytes()
+    first = _edited(_many(100), "key1")
+    _build(path, first)
+    _build(path, _edited(first, "key2"))
+    store = Store(path, VERSION)
+    assert path.read_bytes() == base
+    assert store.load() == _many(100) | {"key1-edited": "edited", "key2-edited": "edited"}
+    assert store.journal == {"key1-edited": "edited", "key2-edited": "edited"}
 
 
 def test_a_journal_of_another_base_is_ignored(tmp_path: Path) -> None:
