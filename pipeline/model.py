@@ -2,8 +2,30 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
+from operator import attrgetter
+from typing import Any, TypeVar
+
+R = TypeVar("R")
+
+
+def record(cls: type[R]) -> type[R]:
+    """A frozen record that pickles as a call of its class with its field values.
+
+    A frozen slots dataclass otherwise unpickles through a __setstate__ that looks its fields
+    up again for every object, and a rebuild unpickles tens of thousands of them from the read
+    cache (read_cache.py). Records have no __post_init__, so the call rebuilds them as they were.
+    """
+    names = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
+    values = attrgetter(*names)
+
+    def __reduce__(self: Any) -> tuple[type[R], tuple[Any, ...]]:
+        got = values(self)
+        return cls, got if len(names) > 1 else (got,)
+
+    cls.__reduce__ = __reduce__  # type: ignore[method-assign]
+    return cls
 
 # Types that are talks by one or more speakers.
 TALK_TYPES = frozenset({"keynote", "invited_talk", "grand_keynote", "sponsored_talk", "talk"})
@@ -15,6 +37,7 @@ SLOT_TYPES = frozenset({"welcome", "break", "lunch", "close", "social", "announc
 KNOWN_TYPES = TALK_TYPES | SESSION_TYPES | PANEL_TYPES | SLOT_TYPES
 
 
+@record
 @dataclass(frozen=True, slots=True)
 class Source:
     """Where a record came from: a path relative to the content folder, and a 1-based line."""
@@ -23,6 +46,7 @@ class Source:
     line: int = 0
 
 
+@record
 @dataclass(frozen=True, slots=True)
 class Asset:
     """A file from the content folder that the build copies into dist/ at `target`."""
@@ -31,6 +55,7 @@ class Asset:
     target: str  # posix path inside dist/
 
 
+@record
 @dataclass(frozen=True, slots=True)
 class Link:
     """A link shown with an item or paper; `url` has passed the scheme allow-list."""
@@ -39,6 +64,7 @@ class Link:
     url: str
 
 
+@record
 @dataclass(frozen=True, slots=True)
 class Person:
     name: str
@@ -48,6 +74,7 @@ class Person:
     avatar: str = ""
 
 
+@record
 @dataclass(frozen=True, slots=True)
 class Paper:
     id: str
@@ -62,6 +89,7 @@ class Paper:
         return join_names(self.authors)
 
 
+@record
 @dataclass(frozen=True, slots=True)
 class Item:
     """One schedule entry: a talk, a session, a panel, a break, or a type we do not know."""
@@ -108,6 +136,7 @@ class Item:
         return self.type.replace("_", " ").capitalize()
 
 
+@record
 @dataclass(frozen=True, slots=True)
 class EditionInfo:
     """What the site config says about one edition."""
@@ -120,6 +149,7 @@ class EditionInfo:
     url: str = ""
 
 
+@record
 @dataclass(frozen=True, slots=True)
 class SiteConfig:
     title: str = "Schedule"
@@ -138,6 +168,7 @@ class SiteConfig:
         return next((e for e in self.editions if e.id == edition_id), None)
 
 
+@record
 @dataclass(frozen=True, slots=True)
 class Edition:
     info: EditionInfo
@@ -153,6 +184,7 @@ class Edition:
         return min(starts) if starts else None
 
 
+@record
 @dataclass(frozen=True, slots=True)
 class Program:
     """Everything that was read and validated; newest edition first."""

@@ -95,13 +95,14 @@ def _token(value: object) -> str:
     until the block ends). A zoned time's repr shows its wall clock and zone name but not its
     UTC offset, which comes from the time zone database, so the offsets are added: an update
     of the database is then a miss."""
+    # Items are looked up many times a build (every stage keys on them): known ones first.
+    known = _digests.get(id(value))
+    if known is not None and known[0] is value:
+        return known[1]
     if isinstance(value, datetime):
         return f"{value!r}{value.isoformat()}"
     if not is_dataclass(value) or isinstance(value, type):
         return repr(value)
-    known = _digests.get(id(value))
-    if known is not None and known[0] is value:
-        return known[1]
     times = [v for v in (getattr(value, f.name) for f in fields(value)) if isinstance(v, datetime)]
     text = repr(value) + "".join(t.isoformat() for t in times)
     digest = "@" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import Problem
-from .model import Asset, Item, SiteConfig
+from .model import Asset, Item, SiteConfig, record
 from .output_cache import OutputCache, token
 from .scan import resolved_folder
 
@@ -31,6 +31,7 @@ from .scan import resolved_folder
 RACY_NANOSECONDS = 2_000_000_000
 
 
+@record
 @dataclass(frozen=True, slots=True)
 class FileRead:
     """What reading one content file gave."""
