@@ -17,7 +17,7 @@ from .output_cache import cache_folder
 from .program import assemble
 from .read import read_content
 from .read_cache import ReadCache
-from .write import Staging, build_lock
+from .write import build_lock, write_tree
 
 Outputs = dict[str, bytes]
 
@@ -127,44 +127,32 @@ def build(
         raise ContentError(report.problems, _failure_summary(report))
     from .outputs import produce  # imported late: it pulls in the heavy search stage
 
+    # The read cache is saved while the heavy stages run in workers, off the critical path;
+    # the items' tokens it kept spare the stages digesting them again.
+    files, copies, timings = produce(
+        report.program,
+        options,
+        stages,
+        cache.save if cache else None,
+        cache.tokens if cache else (),
+    )
+    began = time.perf_counter()
     with build_lock(options.out_dir):
-        staging = Staging(options.out_dir)
-        try:
-            # The read cache is saved while the heavy stages run in workers, off the critical
-            # path; the items' tokens it kept spare the stages digesting them again. The
-            # workers write their files into staging as they finish.
-            files, placed, copies, timings = produce(
-                report.program,
-                options,
-                stages,
-                cache.save if cache else None,
-                cache.tokens if cache else (),
-                staging.place,
-            )
-            began = time.perf_counter()
-            staging.place(files)
-            staging.copy(copies)
-            staging.commit()
-        finally:
-            staging.discard()
+        write_tree(options.out_dir, files, copies)
     # Every stage in the order it ran, so a benchmark can show where a build spends its time.
     timings = {"read.check": read_seconds, **timings, "write.tree": time.perf_counter() - began}
-    size = (
-        sum(len(data) for data in files.values())
-        + sum(size for _digest, size in placed.values())
-        + sum(p.stat().st_size for p in copies.values())
+    size = sum(len(data) for data in files.values()) + sum(
+        p.stat().st_size for p in copies.values()
     )
-    count = len(files) + len(placed) + len(copies)
-    return BuildReport(report, options.out_dir, count, size, timings)
+    return BuildReport(report, options.out_dir, len(files) + len(copies), size, timings)
 
 
-def asset_version(digests: dict[str, bytes]) -> str:
-    """A short content hash (of each file's name and SHA-256), so browsers refetch assets
-    exactly when they change."""
+def asset_version(files: Outputs) -> str:
+    """A short content hash, so browsers refetch assets exactly when they change."""
     digest = hashlib.sha256()
-    for name in sorted(digests):
+    for name in sorted(files):
         digest.update(name.encode())
-        digest.update(digests[name])
+        digest.update(files[name])
     return digest.hexdigest()[:10]
 
 

@@ -51,12 +51,9 @@ def _looked_up(words: Sequence[str]) -> list[str]:
     term "" exactly as in the Builder."""
     if len(_TERMS) > _TERMS_MAX:
         _TERMS.clear()
-    found: list[str | None] = list(map(_TERMS.get, words))
-    if None in found:
-        for i, term in enumerate(found):
-            if term is None:
-                found[i] = _TERMS[words[i]] = _term(words[i])
-    return found  # type: ignore[return-value]
+    for word in set(words).difference(_TERMS):
+        _TERMS[word] = _term(word)
+    return list(map(_TERMS.__getitem__, words))
 
 
 # What one document field contributes: its terms' frequencies in first-seen order, and its

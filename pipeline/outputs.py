@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import secrets
 import time
@@ -18,7 +17,7 @@ from .layout import uses_day_pages
 from .model import Program
 from .output_cache import cache_folder
 from .page_cache import PageCache
-from .parallel import Placed, run_stages
+from .parallel import run_stages
 from .render import (
     DAY_TEMPLATE,
     PageSpec,
@@ -63,12 +62,10 @@ def produce(
     stages: list[Stage] | None = None,
     meanwhile: Callable[[], None] | None = None,
     known_tokens: Iterable[tuple[object, str]] = (),
-    place: Callable[[Outputs], None] | None = None,
-) -> tuple[Outputs, Placed, dict[str, Path], dict[str, float]]:
-    """Every output file (contents, files placed already, and sources to copy) and each
-    stage's seconds; `meanwhile` runs while the heavy stages do, after the pages are rendered.
-    `known_tokens` are items' cache tokens known already (output_cache.cache_folder). With
-    `place`, stages run in workers place their own files (parallel.run_stages)."""
+) -> tuple[Outputs, dict[str, Path], dict[str, float]]:
+    """Every output file (contents, and sources to copy) and each stage's seconds; `meanwhile`
+    runs while the heavy stages do, after the pages are rendered. `known_tokens` are items'
+    cache tokens known already (output_cache.cache_folder)."""
     from .build import asset_version
 
     # The search index and the calendars are the heavy stages: on a large site they run in
@@ -98,14 +95,10 @@ def produce(
     folder = None if os.environ.get("PIPELINE_NO_CACHE") else cache_dir(options.content_dir)
     values = (program.site, *program.items)
     with cache_folder(folder, values, known_tokens, options.out_dir):
-        files, placed, timings = run_stages(
-            program, chosen, HEAVY_STAGES, meanwhile=render_early, place=place
-        )
+        files, timings = run_stages(program, chosen, HEAVY_STAGES, meanwhile=render_early)
         began = time.perf_counter()
-        digests = {name: digest for name, (digest, _size) in placed.items()}
-        digests.update((name, hashlib.sha256(data).digest()) for name, data in files.items())
         version = asset_version(
-            {k: v for k, v in digests.items() if k.startswith(("assets/", "search/"))}
+            {k: v for k, v in files.items() if k.startswith(("assets/", "search/"))}
         )
         if early and early[0]["index.html"].count(stand_in) > 0:
             pages = {name: html.replace(stand_in, version) for name, html in early[0].items()}
@@ -114,7 +107,7 @@ def produce(
         files.update((name, html.encode("utf-8")) for name, html in pages.items())
     timings["render.page"] = time.perf_counter() - began + sum(spent)
     copies = {asset.target: Path(asset.source) for asset in program.assets}
-    return files, placed, copies, timings
+    return files, copies, timings
 
 
 def _render(

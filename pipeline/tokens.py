@@ -29,8 +29,10 @@ FOLD_LABEL = "foldAccents"
 
 def words(text: str) -> list[str]:
     """Lower-cased words of a text, before folding or stemming."""
-    pattern = _ASCII_WORD if text.isascii() else WORD
-    return list(map(str.lower, pattern.findall(text)))
+    if text.isascii():
+        # Lower-casing ASCII changes letters only, one for one: the same words, lower-cased.
+        return _ASCII_WORD.findall(text.lower())
+    return list(map(str.lower, WORD.findall(text)))
 
 
 @lru_cache(maxsize=65536)

@@ -73,83 +73,44 @@ def write_tree(
     Call it under build_lock. `protect` lists folders (the content) that out_dir must not
     hold or be: replacing them would delete an author's files.
     """
-    staging = Staging(out_dir, protect)
+    out_dir = _real(out_dir)
+    _check_target(out_dir, protect)
     try:
-        staging.place(files)
-        staging.copy(copies)
-        staging.commit()
-    finally:
-        staging.discard()
-
-
-class Staging:
-    """A new tree for out_dir, written beside it and swapped in whole by commit(), so out_dir
-    is never half-written. Made under build_lock; place() may also run in forked workers,
-    each placing its own files."""
-
-    def __init__(self, out_dir: Path, protect: Iterable[Path] = ()) -> None:
-        self.out_dir = _real(out_dir)
-        _check_target(self.out_dir, protect)
-        try:
-            self.out_dir.parent.mkdir(parents=True, exist_ok=True)
-            _recover(self.out_dir)
-            self.path = Path(
-                tempfile.mkdtemp(prefix=f".{self.out_dir.name}.staging-", dir=self.out_dir.parent)
-            )
-        except OSError as exc:
-            raise PipelineError(f"cannot write beside {self.out_dir}: {exc.strerror}") from None
-        self.root = self.path.resolve()
-
-    def place(self, files: Mapping[str, bytes]) -> None:
-        """Write the files into the tree; a file the previous site holds unchanged is linked."""
+        out_dir.parent.mkdir(parents=True, exist_ok=True)
+        _recover(out_dir)
+        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
+    except OSError as exc:
+        raise PipelineError(f"cannot write beside {out_dir}: {exc.strerror}") from None
+    try:
+        root = staging.resolve()
         made: set[str] = set()
         # Plain strings, not Path objects: tens of thousands of files, each path built once.
-        previous_root = str(self.out_dir)
-        try:
-            for relative, data in sorted(files.items()):
-                target = _inside(self.root, relative)
-                _make_parent(target, made)
-                if not _link_unchanged(os.path.join(previous_root, relative), target, data):
-                    with open(target, "wb") as handle:
-                        handle.write(data)
-        except OSError as exc:
-            raise self._failed(exc) from None
-
-    def copy(self, copies: Mapping[str, Path]) -> None:
-        made: set[str] = set()
-        try:
-            for relative, source in sorted(copies.items()):
-                target = _inside(self.root, relative)
-                _make_parent(target, made)
-                try:
-                    shutil.copyfile(source, target)
-                except FileNotFoundError:
-                    raise PipelineError(
-                        f"{source} disappeared during the build; build again"
-                    ) from None
-        except OSError as exc:
-            raise self._failed(exc) from None
-
-    def commit(self) -> None:
-        """Swap the tree in for out_dir; the old tree is deleted by discard()."""
-        try:
-            self.path.chmod(0o755)
-            _fsync_tree(self.path)
-            _swap(self.path, self.out_dir)
-            _fsync_dir(self.out_dir.parent)
-        except OSError as exc:
-            raise self._failed(exc) from None
-
-    def discard(self) -> None:
-        """Delete what the staging folder holds: the old tree after commit(), else the new."""
-        _remove(self.path)
-
-    def _failed(self, exc: OSError) -> PipelineError:
+        previous_root = str(out_dir)
+        for relative, data in sorted(files.items()):
+            target = _inside(root, relative)
+            _make_parent(target, made)
+            if not _link_unchanged(os.path.join(previous_root, relative), target, data):
+                with open(target, "wb") as handle:
+                    handle.write(data)
+        for relative, source in sorted(copies.items()):
+            target = _inside(root, relative)
+            _make_parent(target, made)
+            try:
+                shutil.copyfile(source, target)
+            except FileNotFoundError:
+                raise PipelineError(f"{source} disappeared during the build; build again") from None
+        staging.chmod(0o755)
+        _fsync_tree(staging)
+        _swap(staging, out_dir)
+        _fsync_dir(out_dir.parent)
+    except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
         reason = f"{exc.strerror or exc}{where}"
-        return PipelineError(
-            f"writing {self.out_dir} failed: {reason}; the previous site is unchanged"
-        )
+        raise PipelineError(
+            f"writing {out_dir} failed: {reason}; the previous site is unchanged"
+        ) from None
+    finally:
+        _remove(staging)
 
 
 def _real(out_dir: Path) -> Path:
