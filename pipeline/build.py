@@ -127,9 +127,9 @@ def build(
         raise ContentError(report.problems, _failure_summary(report))
     from .outputs import produce  # imported late: it pulls in the heavy search stage
 
-    # The read cache is saved while the heavy stages run in workers, off the critical path;
-    # the items' tokens it kept spare the stages digesting them again.
-    files, copies, timings = produce(
+    # The read cache is saved in the background while the site is written, off the critical
+    # path; the items' tokens it kept spare the stages digesting them again.
+    files, copies, timings, saved = produce(
         report.program,
         options,
         stages,
@@ -137,8 +137,11 @@ def build(
         cache.tokens if cache else (),
     )
     began = time.perf_counter()
-    with build_lock(options.out_dir):
-        write_tree(options.out_dir, files, copies)
+    try:
+        with build_lock(options.out_dir):
+            write_tree(options.out_dir, files, copies)
+    finally:
+        saved()
     # Every stage in the order it ran, so a benchmark can show where a build spends its time.
     timings = {"read.check": read_seconds, **timings, "write.tree": time.perf_counter() - began}
     size = sum(len(data) for data in files.values()) + sum(

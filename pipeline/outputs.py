@@ -17,7 +17,7 @@ from .layout import uses_day_pages
 from .model import Program
 from .output_cache import cache_folder
 from .page_cache import PageCache
-from .parallel import run_stages
+from .parallel import in_background, run_stages
 from .render import (
     DAY_TEMPLATE,
     PageSpec,
@@ -60,12 +60,13 @@ def produce(
     program: Program,
     options: BuildOptions,
     stages: list[Stage] | None = None,
-    meanwhile: Callable[[], None] | None = None,
+    save_also: Callable[[], None] | None = None,
     known_tokens: Iterable[tuple[object, str]] = (),
-) -> tuple[Outputs, dict[str, Path], dict[str, float]]:
-    """Every output file (contents, and sources to copy) and each stage's seconds; `meanwhile`
-    runs while the heavy stages do, after the pages are rendered. `known_tokens` are items'
-    cache tokens known already (output_cache.cache_folder)."""
+) -> tuple[Outputs, dict[str, Path], dict[str, float], Callable[[], None]]:
+    """Every output file (contents, and sources to copy), each stage's seconds, and what
+    waits for the caches to be saved. The page cache and `save_also` (the read cache) are
+    saved in the background (parallel.in_background) while the caller writes the site.
+    `known_tokens` are items' cache tokens known already (output_cache.cache_folder)."""
     from .build import asset_version
 
     # The search index and the calendars are the heavy stages: on a large site they run in
@@ -78,6 +79,7 @@ def produce(
     stand_in = secrets.token_hex(16)
     early: list[dict[str, str]] = []
     spent: list[float] = []
+    savers: list[Callable[[], None]] = [save_also] if save_also is not None else []
 
     def render_early() -> None:
         if version_is_verbatim(env):
@@ -86,10 +88,8 @@ def produce(
             pages = PageCache(stand_in) if folder is not None else None
             early.append(_render(program, env, stand_in, pages))
             if pages is not None:
-                pages.save()
+                savers.append(pages.save)
             spent.append(time.perf_counter() - began)
-        if meanwhile is not None:
-            meanwhile()
 
     # Stages cache each item's output in .pipeline-cache/, so a one-file edit redoes one item.
     folder = None if os.environ.get("PIPELINE_NO_CACHE") else cache_dir(options.content_dir)
@@ -107,7 +107,9 @@ def produce(
         files.update((name, html.encode("utf-8")) for name, html in pages.items())
     timings["render.page"] = time.perf_counter() - began + sum(spent)
     copies = {asset.target: Path(asset.source) for asset in program.assets}
-    return files, copies, timings
+    # No worker is left by now, so the fork copies a process with one thread.
+    wait = in_background(savers, len(program.items))
+    return files, copies, timings, wait
 
 
 def _render(

@@ -93,6 +93,33 @@ def run_stages(
     return files, timings
 
 
+def in_background(work: list[Callable[[], None]], items: int) -> Callable[[], None]:
+    """Run the work in a forked child, which inherits all it needs, and return what waits for
+    it to end. On a small site, or where forking is not possible, it runs here and now.
+
+    For saving caches while the site is written: the child is the one that pays for pickling
+    them. Should it fail, the caches are only older, and the next build slower."""
+    if not work:
+        return _nothing
+    if not _can_fork(os.cpu_count() or 1, items):
+        for each in work:
+            each()
+        return _nothing
+    child = multiprocessing.get_context("fork").Process(target=_run_all, args=(work,))
+    child.start()
+    return child.join
+
+
+def _run_all(work: list[Callable[[], None]]) -> None:
+    _die_with_parent()
+    for each in work:
+        each()
+
+
+def _nothing() -> None:
+    pass
+
+
 _state: Any = None
 S = TypeVar("S")
 R = TypeVar("R")

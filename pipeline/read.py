@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import fnmatch
+from dataclasses import replace
 from pathlib import Path
 
 from .document import DocumentError, parse_document
 from .errors import Problem
 from .item_reader import ItemReader, ReadResult, slugify, split_authors
 from .model import SiteConfig
+from .output_cache import token
 from .parallel import map_forked
 from .read_cache import FileRead, ReadCache
 from .scan import Unreadable, read_file, scan_files
@@ -38,7 +40,8 @@ def read_content(
     missing = [number for number, read in enumerate(reads) if read is None]
     # Files are read independently, so on a large site they are parsed in forked workers, in
     # contiguous runs merged back in order: the result is the one a single process gets.
-    state = ([chosen[number] for number in missing], root, config)
+    # With a cache, the workers also digest each item they read: the stages key on it.
+    state = ([chosen[number] for number in missing], root, config, cache is not None)
     fresh = [read for part in map_forked(_read_run, state, len(missing)) for read in part]
     for number, made in zip(missing, fresh, strict=True):
         reads[number] = made
@@ -55,16 +58,19 @@ def read_content(
     return result
 
 
-_ReadState = tuple[list[tuple[str, str]], Path, SiteConfig]
+_ReadState = tuple[list[tuple[str, str]], Path, SiteConfig, bool]
 
 
 def _read_run(state: _ReadState, first: int, stop: int) -> list[FileRead]:
-    """Read files first..stop-1."""
-    chosen, root, config = state
+    """Read files first..stop-1; with `tokens`, each with its item's output_cache token."""
+    chosen, root, config, tokens = state
     reads = []
     folders: dict[str, tuple[str, bool]] = {}
     for path, relative in chosen[first:stop]:
-        reads.append(_read_one(path, relative, root, config, folders))
+        read = _read_one(path, relative, root, config, folders)
+        if tokens and read.item is not None:
+            read = replace(read, token=token(read.item))
+        reads.append(read)
     return reads
 
 

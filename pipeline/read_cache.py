@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 import stat
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -91,15 +91,13 @@ class ReadCache:
     def store(self, key: str | None, read: FileRead) -> None:
         """Keep what reading the file gave under the key made before reading it: a file changed
         since has another key, so the entry is only ever found for the bytes it was made of
-        or, should they have changed meanwhile, never."""
+        or, should they have changed meanwhile, never. The read carries its item's token."""
+        if read.item is not None and read.token:
+            self.tokens.append((read.item, read.token))
         if key is None or read.consulted_files:
             return
         if self.changed[key] > self.began - RACY_NANOSECONDS:
             return
-        if read.item is not None:
-            digest = token(read.item)
-            self.tokens.append((read.item, digest))
-            read = replace(read, token=digest)
         self.cache.store(key, read)
 
     def save(self) -> None:
