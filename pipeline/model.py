@@ -27,6 +27,7 @@ def record(cls: type[R]) -> type[R]:
     cls.__reduce__ = __reduce__  # type: ignore[method-assign]
     return cls
 
+
 # Types that are talks by one or more speakers.
 TALK_TYPES = frozenset({"keynote", "invited_talk", "grand_keynote", "sponsored_talk", "talk"})
 # Types that hold a list of papers.

@@ -80,15 +80,16 @@ def produce(
     early: list[dict[str, str]] = []
     spent: list[float] = []
     savers: list[Callable[[], None]] = [save_also] if save_also is not None else []
+    cached: list[PageCache] = []
 
     def render_early() -> None:
         if version_is_verbatim(env):
             began = time.perf_counter()
             # Pages whose contexts did not change since the last build come from the cache.
-            pages = PageCache(stand_in) if folder is not None else None
-            early.append(_render(program, env, stand_in, pages))
-            if pages is not None:
-                savers.append(pages.save)
+            if folder is not None:
+                cached.append(PageCache(stand_in))
+                savers.append(cached[0].save)
+            early.append(_render(program, env, stand_in, cached[0] if cached else None))
             spent.append(time.perf_counter() - began)
 
     # Stages cache each item's output in .pipeline-cache/, so a one-file edit redoes one item.
@@ -101,10 +102,16 @@ def produce(
             {k: v for k, v in files.items() if k.startswith(("assets/", "search/"))}
         )
         if early and early[0]["index.html"].count(stand_in) > 0:
-            pages = {name: html.replace(stand_in, version) for name, html in early[0].items()}
+            if cached:
+                files.update(cached[0].record(early[0], version))
+            else:
+                files.update(
+                    (name, html.replace(stand_in, version).encode("utf-8"))
+                    for name, html in early[0].items()
+                )
         else:
             pages = _render(program, env, version)
-        files.update((name, html.encode("utf-8")) for name, html in pages.items())
+            files.update((name, html.encode("utf-8")) for name, html in pages.items())
     timings["render.page"] = time.perf_counter() - began + sum(spent)
     copies = {asset.target: Path(asset.source) for asset in program.assets}
     # No worker is left by now, so the fork copies a process with one thread.

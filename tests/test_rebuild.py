@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -135,14 +136,17 @@ def test_a_damaged_cache_only_makes_a_cold_build(
 def test_a_changed_file_in_the_previous_site_is_rewritten(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """A dist/ file of the right size but other bytes is written afresh, not linked."""
+    """A dist/ file of the right size but other bytes is written afresh, not linked, and not
+    taken as the page or feed the last build wrote."""
     content, config = _generated(tmp_path)
     out = tmp_path / "dist"
+    monkeypatch.delenv("PIPELINE_NO_CACHE", raising=False)
     build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
     expected = _tree(out)
-    feed = out / "feed.json"
-    data = feed.read_bytes()
-    feed.write_bytes(data[:-2] + b"X\n")
+    for name in ("feed.json", "index.html"):
+        changed = out / name
+        data = changed.read_bytes()
+        changed.write_bytes(data[:-2] + b"X\n")
     build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
     assert _tree(out) == expected
 
@@ -185,12 +189,15 @@ def test_the_page_cache_renders_again_only_the_pages_an_edit_touches(
     rendered: list[str] = []
     original = page_cache.PageCache.page
 
-    def counting(self: page_cache.PageCache, name: str, *args: object) -> str:
-        misses = self.cache.misses
-        html = original(self, name, *args)  # type: ignore[arg-type]
-        if self.cache.misses > misses:
+    def counting(
+        self: page_cache.PageCache, name: str, template: str, context: object, render: Any
+    ) -> str:
+        def counted() -> str:
             rendered.append(name)
-        return html
+            html: str = render()
+            return html
+
+        return original(self, name, template, context, counted)
 
     monkeypatch.setattr(page_cache.PageCache, "page", counting)
     build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
