@@ -15,7 +15,14 @@ from .layout import uses_day_pages
 from .model import Item, Paper, Program
 from .output_cache import stage_store, token
 from .search_shards import front_coded, json_text, shard_files
-from .search_state import ItemSearch, SearchState, assemble, compacted
+from .search_state import (
+    ItemSearch,
+    SearchState,
+    assemble,
+    compacted,
+    for_saving,
+    from_saved,
+)
 from .stemmer import lunr_stemmer
 from .tokens import FOLD_LABEL, fold_accents, words
 
@@ -111,7 +118,7 @@ def outputs(program: Program) -> dict[str, bytes]:
     if store is not None:
         stored = store.load()
         found = stored.get("state")
-        previous = found if isinstance(found, SearchState) else None
+        previous = from_saved(found) if isinstance(found, SearchState) else None
         known_ranges = stored.get("ranges") or {}
         tokens = [token(item) for item in program.items]
     state = assemble(list(FIELDS), program.items, tokens, _item_search, previous)
@@ -136,7 +143,7 @@ def outputs(program: Program) -> dict[str, bytes]:
         coded,
     )
     if store is not None:
-        store.replace({"state": compacted(state, len(index.terms)), "ranges": ranges})
+        store.replace({"state": for_saving(compacted(state, len(index.terms))), "ranges": ranges})
     return files
 
 

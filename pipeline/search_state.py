@@ -174,6 +174,44 @@ def _add_fresh(
     parts.postings += len(made.term_ids)
 
 
+def for_saving(state: SearchState) -> SearchState:
+    """The state as it is saved: each array in the smallest integer type its values fit, as
+    a rebuild loads it and a build writes it again."""
+    return _with_arrays(state, _narrowest)
+
+
+def from_saved(state: SearchState) -> SearchState:
+    """A state as saved, its arrays back in the types the arithmetic here expects."""
+    return _with_arrays(state, lambda values: values.astype(np.int32))
+
+
+def _narrowest(values: np.ndarray) -> np.ndarray:
+    if not len(values):
+        return values
+    low, high = int(values.min()), int(values.max())
+    return values.astype(np.result_type(np.min_scalar_type(low), np.min_scalar_type(high)))
+
+
+def _with_arrays(state: SearchState, change: Callable[[np.ndarray], np.ndarray]) -> SearchState:
+    source = state.postings
+    postings = BuilderPostings(
+        source.vocabulary,
+        change(source.term_ids),
+        source.field_of.astype(np.int8),
+        change(source.document_of),
+        change(source.frequencies),
+        change(source.lengths),
+    )
+    return SearchState(
+        state.item_tokens,
+        state.item_documents,
+        state.item_postings,
+        postings,
+        state.card_texts,
+        state.meta,
+    )
+
+
 def compacted(state: SearchState, terms_present: int) -> SearchState:
     """The state with its vocabulary cut down to the terms present, once edits have left it
     more than twice that: ids of terms no document holds any more would otherwise pile up."""

@@ -4,6 +4,7 @@ words no item holds any more."""
 
 from __future__ import annotations
 
+import pickle
 import random
 from dataclasses import replace
 from pathlib import Path
@@ -18,7 +19,7 @@ from pipeline.model import Item
 from pipeline.output_cache import token
 from pipeline.search_index import FIELD_ALIASES, FIELDS, _item_search
 from pipeline.search_shards import shard_files
-from pipeline.search_state import SearchState, assemble, compacted
+from pipeline.search_state import SearchState, assemble, compacted, for_saving, from_saved
 
 from .test_search import FIXTURE
 
@@ -69,7 +70,9 @@ def test_a_state_carried_through_edits_gives_the_cold_files(tmp_path: Path) -> N
     state = _state(items)
     for _ in range(40):
         items = _edits(items, rng)
-        state = _state(items, state)
+        # Each state goes through what saving and loading it does.
+        saved = pickle.loads(pickle.dumps(for_saving(state)))
+        state = _state(items, from_saved(saved))
         assert _files(state) == _files(_state(items))
 
 
