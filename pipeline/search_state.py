@@ -13,7 +13,7 @@ index, whatever changed.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 
 import numpy as np
@@ -194,22 +194,15 @@ def _narrowest(values: np.ndarray) -> np.ndarray:
 
 def _with_arrays(state: SearchState, change: Callable[[np.ndarray], np.ndarray]) -> SearchState:
     source = state.postings
-    postings = BuilderPostings(
-        source.vocabulary,
-        change(source.term_ids),
-        source.field_of.astype(np.int8),
-        change(source.document_of),
-        change(source.frequencies),
-        change(source.lengths),
+    postings = replace(
+        source,
+        term_ids=change(source.term_ids),
+        field_of=source.field_of.astype(np.int8),
+        document_of=change(source.document_of),
+        frequencies=change(source.frequencies),
+        lengths=change(source.lengths),
     )
-    return SearchState(
-        state.item_tokens,
-        state.item_documents,
-        state.item_postings,
-        postings,
-        state.card_texts,
-        state.meta,
-    )
+    return replace(state, postings=postings)
 
 
 def compacted(state: SearchState, terms_present: int) -> SearchState:
@@ -221,20 +214,9 @@ def compacted(state: SearchState, terms_present: int) -> SearchState:
     present = np.unique(state.postings.term_ids)
     renumbered = np.full(len(vocabulary), -1, dtype=np.int64)
     renumbered[present] = np.arange(len(present), dtype=np.int64)
-    source = state.postings
-    postings = BuilderPostings(
-        tuple(vocabulary[i] for i in present.tolist()),
-        renumbered[source.term_ids].astype(np.int32),
-        source.field_of,
-        source.document_of,
-        source.frequencies,
-        source.lengths,
+    postings = replace(
+        state.postings,
+        vocabulary=tuple(vocabulary[i] for i in present.tolist()),
+        term_ids=renumbered[state.postings.term_ids].astype(np.int32),
     )
-    return SearchState(
-        state.item_tokens,
-        state.item_documents,
-        state.item_postings,
-        postings,
-        state.card_texts,
-        state.meta,
-    )
+    return replace(state, postings=postings)
