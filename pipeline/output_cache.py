@@ -168,17 +168,6 @@ class OutputCache:
         self.used[key] = value
         return value
 
-    def get_keyed(self, key: str, compute: Callable[[], T]) -> T:
-        """compute(), or what it returned last time under the same key (a digest the caller
-        made of everything the value depends on)."""
-        found = self.lookup(key)
-        if found is not None:
-            value: T = found
-            return value
-        value = compute()
-        self.store(key, value)
-        return value
-
     def lookup(self, key: str) -> Any:
         """What was stored under the key last time (kept for this build too), or None."""
         if self.path is None:
