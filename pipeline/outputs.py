@@ -29,6 +29,7 @@ from .render import (
     version_is_verbatim,
 )
 from .resources import lunr_js, static_dir
+from .template_cache import SignedBytecodeCache
 
 if TYPE_CHECKING:
     from .build import BuildOptions, Outputs
@@ -72,7 +73,6 @@ def produce(
     # The search index and the calendars are the heavy stages: on a large site they run in
     # forked workers while this process makes the rest.
     chosen = list(stages if stages is not None else DEFAULT_STAGES)
-    env = make_environment(options.content_dir.parent / "templates")
     # The page needs the assets' version, which needs the search files; with the bundled
     # index.html it is rendered while the workers run, with a random stand-in version that
     # is replaced afterwards.
@@ -96,6 +96,10 @@ def produce(
     folder = None if os.environ.get("PIPELINE_NO_CACHE") else cache_dir(options.content_dir)
     values = (program.site, *program.items)
     with cache_folder(folder, values, known_tokens, options.out_dir):
+        compiled = SignedBytecodeCache()
+        env = make_environment(options.content_dir.parent / "templates", compiled)
+        if compiled.enabled:
+            savers.append(compiled.save)
         files, timings = run_stages(program, chosen, HEAVY_STAGES, meanwhile=render_early)
         began = time.perf_counter()
         version = asset_version(

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import (
+    BytecodeCache,
     ChoiceLoader,
     Environment,
     FileSystemLoader,
@@ -95,8 +96,11 @@ class DayPageContext:
     asset_version: str
 
 
-def make_environment(site_templates: Path | None = None) -> Environment:
-    """Jinja2 environment; a site's own templates/ folder overrides the bundled ones."""
+def make_environment(
+    site_templates: Path | None = None, compiled: BytecodeCache | None = None
+) -> Environment:
+    """Jinja2 environment; a site's own templates/ folder overrides the bundled ones.
+    `compiled` keeps the compiled templates from build to build (template_cache.py)."""
     loaders = (
         [FileSystemLoader(str(site_templates))]
         if site_templates and site_templates.is_dir()
@@ -113,6 +117,7 @@ def make_environment(site_templates: Path | None = None) -> Environment:
         # A build renders tens of thousands of includes; templates cannot change meanwhile,
         # and checking each one's file on every include cost a second at 10,000 items.
         auto_reload=False,
+        bytecode_cache=compiled,
     )
     env.filters["hhmm"] = lambda value: value.strftime("%H:%M") if value else ""
     env.filters["iso"] = lambda value: value.isoformat() if value else ""
@@ -177,6 +182,14 @@ class DayPageInputs:
     previous: DayLink | None
     next: DayLink | None
     asset_version: str
+
+    def cache_inputs(self) -> tuple[object, ...]:
+        """What the bundled day.html reads, for page_cache.py's key: of its edition, only the
+        id, the infos and the time zone, so an edit on another day of the edition leaves this
+        page cached; tests/test_rebuild.py checks the page is still right."""
+        view = self.edition
+        edition = (view.edition.id, view.edition.info, view.zone_label)
+        return (self.site, self.schedule, edition, self.day, self.previous, self.next)
 
 
 def day_page_inputs(

@@ -216,6 +216,45 @@ def test_the_page_cache_renders_again_only_the_pages_an_edit_touches(
     assert _tree(out) == _tree(plain)
 
 
+def test_an_edit_re_renders_its_own_day_page_not_the_other_days_of_its_edition(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A day page reads of its edition only the name, the infos and the time zone: an edit on
+    one day of a two-day edition leaves the other day's page cached."""
+    from pipeline import page_cache
+
+    content, config = _sample_with_day_pages(tmp_path)
+    out = tmp_path / "dist"
+    monkeypatch.delenv("PIPELINE_NO_CACHE", raising=False)
+    build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
+    assert (out / "frugal-ml-25-2025-05-13.html").is_file()
+    rendered: list[str] = []
+    original = page_cache.PageCache.page
+
+    def counting(
+        self: page_cache.PageCache, name: str, template: str, context: object, render: Any
+    ) -> str:
+        def counted() -> str:
+            rendered.append(name)
+            html: str = render()
+            return html
+
+        return original(self, name, template, context, counted)
+
+    monkeypatch.setattr(page_cache.PageCache, "page", counting)
+    target = content / "frugal-ml-25" / "keynote-saito.md"
+    assert "2025-05-12" in target.read_text(encoding="utf-8")
+    text = target.read_text(encoding="utf-8").replace('\ntitle: "', '\ntitle: "Renamed ', 1)
+    target.write_text(text, encoding="utf-8")
+    build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
+    assert sorted(rendered) == ["edition-frugal-ml-25.html", "frugal-ml-25-2025-05-12.html"]
+
+    monkeypatch.setenv("PIPELINE_NO_CACHE", "1")
+    plain = tmp_path / "plain"
+    build(BuildOptions(content_dir=content, out_dir=plain, config_path=config))
+    assert _tree(out) == _tree(plain)
+
+
 def test_page_digests_follow_what_a_context_holds() -> None:
     from dataclasses import dataclass
     from datetime import date
