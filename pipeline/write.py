@@ -7,6 +7,7 @@ import ctypes.util
 import errno
 import fcntl
 import os
+import secrets
 import shutil
 import stat
 import tempfile
@@ -14,6 +15,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+from . import trees
 from .errors import PipelineError
 
 _RENAME_EXCHANGE = 2
@@ -70,39 +72,48 @@ def write_tree(
 ) -> None:
     """Replace out_dir with exactly `files` (contents) and `copies` (source files), atomically.
 
-    Call it under build_lock. `protect` lists folders (the content) that out_dir must not
-    hold or be: replacing them would delete an author's files.
+    The new tree is made in a staging folder and swapped in. The staging folder is the tree
+    out_dir replaced last time, kept beside it, brought up to date (trees.py); the tree swapped
+    out is kept in its place for the next build. Call it under build_lock. `protect` lists
+    folders (the content) that out_dir must not hold or be: replacing them would delete an
+    author's files.
     """
     out_dir = _real(out_dir)
     _check_target(out_dir, protect)
     try:
         out_dir.parent.mkdir(parents=True, exist_ok=True)
         _recover(out_dir)
-        staging = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
+        manifests = trees.load(out_dir)
+        staging = _staging(out_dir)
     except OSError as exc:
         raise PipelineError(f"cannot write beside {out_dir}: {exc.strerror}") from None
     try:
         root = staging.resolve()
-        made: set[str] = set()
-        # Plain strings, not Path objects: tens of thousands of files, each path built once.
-        previous_root = str(out_dir)
-        for relative, data in sorted(files.items()):
-            target = _inside(root, relative)
-            _make_parent(target, made)
-            if not _link_unchanged(os.path.join(previous_root, relative), target, data):
-                with open(target, "wb") as handle:
-                    handle.write(data)
-        for relative, source in sorted(copies.items()):
-            target = _inside(root, relative)
-            _make_parent(target, made)
-            try:
-                shutil.copyfile(source, target)
-            except FileNotFoundError:
-                raise PipelineError(f"{source} disappeared during the build; build again") from None
+        wanted = {relative: trees.Source(data, None) for relative, data in files.items()}
+        wanted.update((relative, trees.Source(None, path)) for relative, path in copies.items())
+        current_key = trees.tree_key(out_dir)
+        current = manifests.get(current_key) if current_key is not None else None
+        written = trees.fill(
+            str(root),
+            wanted,
+            lambda relative: _inside(root, relative),
+            manifests.get(trees.tree_key(staging) or (0, 0), {}),
+            str(out_dir),
+            current,
+            _link_unchanged,
+        )
         staging.chmod(0o755)
         _fsync_tree(staging)
-        _swap(staging, out_dir)
+        old = _swap(staging, out_dir)
         _fsync_dir(out_dir.parent)
+        spare = trees.spare_path(out_dir)
+        if old is not None:
+            os.rename(old, spare)
+        trees.save(
+            out_dir, {trees.tree_key(out_dir): written, trees.tree_key(spare): current or {}}
+        )
+    except trees.VanishedSource as gone:
+        raise PipelineError(f"{gone.path} disappeared during the build; build again") from None
     except OSError as exc:
         where = f" ({exc.filename})" if exc.filename else ""
         reason = f"{exc.strerror or exc}{where}"
@@ -111,6 +122,22 @@ def write_tree(
         ) from None
     finally:
         _remove(staging)
+
+
+def _staging(out_dir: Path) -> Path:
+    """A staging folder: the spare tree, renamed so a killed build's is known for stale, or a
+    new empty one."""
+    spare = trees.spare_path(out_dir)
+    if spare.is_symlink() or (spare.exists() and not spare.is_dir()):
+        spare.unlink()
+    if spare.is_dir():
+        staging = out_dir.parent / f".{out_dir.name}.staging-{secrets.token_hex(4)}"
+        try:
+            os.rename(spare, staging)
+            return staging
+        except OSError:
+            _remove(spare)
+    return Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.staging-", dir=out_dir.parent))
 
 
 def _real(out_dir: Path) -> Path:
@@ -145,19 +172,12 @@ def _inside(root: Path, relative: str) -> str:
     return target
 
 
-def _make_parent(target: str, made: set[str]) -> None:
-    parent = os.path.dirname(target)
-    if parent not in made:
-        os.makedirs(parent, exist_ok=True)
-        made.add(parent)
-
-
 def _link_unchanged(previous: str, target: str, data: bytes) -> bool:
-    """Hard-link the previous site's file into staging when it already holds `data`.
+    """Hard-link the previous site's file into staging when reading it shows it holds `data`:
+    for a dist/ with no manifest (trees.py), as one an earlier version wrote.
 
-    Most files are unchanged by a small edit, and a link costs less than creating and
-    writing a file. It is safe because no build ever writes into an existing file: the old
-    tree is only ever swapped out and deleted. Any doubt or error means writing afresh.
+    It is safe because no build ever writes into an existing file: a file is only ever
+    unlinked and written anew. Any doubt or error means writing afresh.
     """
     try:
         status = os.lstat(previous)
@@ -172,20 +192,20 @@ def _link_unchanged(previous: str, target: str, data: bytes) -> bool:
     return True
 
 
-def _swap(staging: Path, out_dir: Path) -> None:
-    """Put staging at out_dir; afterwards staging holds the old tree (or nothing)."""
+def _swap(staging: Path, out_dir: Path) -> Path | None:
+    """Put staging at out_dir; return where the old tree is now, if there was one."""
     if out_dir.exists() and _exchange(staging, out_dir):
-        return
+        return staging
     if not out_dir.exists():
         os.rename(staging, out_dir)
-        return
+        return None
     # No atomic exchange on this system: two renames, with a backup that _recover restores
     # if the build dies between them.
     backup = out_dir.parent / f".{out_dir.name}.previous"
     _remove(backup)
     os.rename(out_dir, backup)
     os.rename(staging, out_dir)
-    _remove(backup)
+    return backup
 
 
 def _exchange(a: Path, b: Path) -> bool:
@@ -214,6 +234,7 @@ def _recover(out_dir: Path) -> None:
     backup = out_dir.parent / f".{out_dir.name}.previous"
     if backup.is_dir() and not out_dir.exists():
         os.rename(backup, out_dir)
+    _remove(backup)
     for stale in out_dir.parent.glob(f".{out_dir.name}.staging-*"):
         _remove(stale)
 

@@ -1,0 +1,289 @@
+"""What each tree of a site holds, so a build brings the spare tree up to date instead of
+writing a new one.
+
+write.py keeps two trees of a site: dist/, and beside it the tree dist/ last replaced,
+`.dist.spare/`. A build keeps the spare's files that already hold the right bytes, links the
+ones dist/ holds, writes the rest, and swaps it in. After a one-file edit that touches the few
+hundred files that change, not the tens of thousands that do not.
+
+To know a file holds the right bytes without reading it, the manifest (`.dist.manifest.json`)
+records for each file of each tree its SHA-256, with the size, inode and modification time it
+had when written. A file is trusted only while lstat still shows those three: one edited,
+replaced or added since is written afresh. A tree is named in the manifest by its root folder's
+device and inode, not its path, so a build killed between the swap and the manifest leaves every
+tree described truly or not at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import stat
+import tempfile
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+_FORMAT = 1
+
+
+@dataclass(frozen=True, slots=True)
+class Written:
+    """One file as a build left it: its bytes' SHA-256 (hex) and the status that proves it
+    still holds them."""
+
+    size: int
+    mtime_ns: int
+    inode: int
+    digest: str
+
+    def holds(self, status: os.stat_result) -> bool:
+        return (
+            stat.S_ISREG(status.st_mode)
+            and status.st_size == self.size
+            and status.st_mtime_ns == self.mtime_ns
+            and status.st_ino == self.inode
+        )
+
+
+class VanishedSource(Exception):
+    """A file to copy into the tree is gone (deleted while the build ran)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(str(path))
+        self.path = path
+
+
+Manifest = dict[str, Written]
+TreeKey = tuple[int, int]
+
+
+def manifest_path(out_dir: Path) -> Path:
+    return out_dir.parent / f".{out_dir.name}.manifest.json"
+
+
+def spare_path(out_dir: Path) -> Path:
+    return out_dir.parent / f".{out_dir.name}.spare"
+
+
+def tree_key(folder: Path) -> TreeKey | None:
+    try:
+        status = os.lstat(folder)
+    except OSError:
+        return None
+    return (status.st_dev, status.st_ino) if stat.S_ISDIR(status.st_mode) else None
+
+
+def load(out_dir: Path) -> dict[TreeKey, Manifest]:
+    """Every tree's manifest; {} when the file is missing or unreadable (every file is then
+    compared or written afresh, never trusted)."""
+    try:
+        saved = json.loads(manifest_path(out_dir).read_bytes())
+        if saved.get("format") != _FORMAT:
+            return {}
+        return {
+            (int(tree["device"]), int(tree["inode"])): dict(
+                zip(
+                    tree["paths"],
+                    map(Written, tree["sizes"], tree["mtimes"], tree["inodes"], tree["digests"]),
+                    strict=True,
+                )
+            )
+            for tree in saved["trees"]
+        }
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        return {}
+
+
+def save(out_dir: Path, trees: Mapping[TreeKey | None, Manifest]) -> None:
+    """Record the trees' manifests; one that cannot be written only makes the next build
+    slower, so the failure is swallowed (after removing the stale file, which would be safe
+    but useless)."""
+    saved = {
+        "format": _FORMAT,
+        # Column by column: ten thousand files load and save in a few hundredths of a second.
+        "trees": [
+            {
+                "device": key[0],
+                "inode": key[1],
+                "paths": list(files),
+                "sizes": [w.size for w in files.values()],
+                "mtimes": [w.mtime_ns for w in files.values()],
+                "inodes": [w.inode for w in files.values()],
+                "digests": [w.digest for w in files.values()],
+            }
+            for key, files in trees.items()
+            if key is not None
+        ],
+    }
+    path = manifest_path(out_dir)
+    try:
+        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f"{path.name}-")
+        try:
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(json.dumps(saved, separators=(",", ":")).encode())
+            os.replace(temporary, path)
+        except BaseException:
+            os.unlink(temporary)
+            raise
+    except OSError:
+        path.unlink(missing_ok=True)
+
+
+def digest_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def file_digest(path: Path) -> str:
+    with open(path, "rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def walk(root: str) -> tuple[dict[str, os.stat_result], list[str]]:
+    """Every regular file under root (relative path -> lstat) and every folder, deepest first.
+    Anything else (a link, a socket) is removed: a tree this module fills holds neither, and
+    write.py's path checks rely on it."""
+    files: dict[str, os.stat_result] = {}
+    folders: list[str] = []
+
+    def visit(folder: str, prefix: str) -> None:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                relative = prefix + entry.name
+                if entry.is_dir(follow_symlinks=False):
+                    visit(entry.path, relative + "/")
+                    folders.append(relative)
+                elif entry.is_file(follow_symlinks=False):
+                    files[relative] = entry.stat(follow_symlinks=False)
+                else:
+                    os.unlink(entry.path)
+
+    visit(root, "")
+    return files, folders
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """What one file of the new tree is made from: bytes, or a file to copy."""
+
+    data: bytes | None
+    path: Path | None
+
+    def size(self) -> int:
+        if self.data is not None:
+            return len(self.data)
+        assert self.path is not None
+        try:
+            return os.stat(self.path).st_size
+        except FileNotFoundError:
+            raise VanishedSource(self.path) from None
+
+    def digest(self) -> str:
+        return digest_of(self.data) if self.data is not None else file_digest(self.path or Path())
+
+
+def fill(
+    root: str,
+    wanted: Mapping[str, Source],
+    place: Callable[[str], str],
+    known: Manifest,
+    current_root: str,
+    current: Manifest | None,
+    same_as_current: Callable[[str, str, bytes], bool],
+) -> Manifest:
+    """Make the folder `root` hold exactly `wanted` and return its manifest.
+
+    A file root holds is kept when `known` (its own manifest, or dist/'s for the files the two
+    trees share by link) proves it holds the bytes; otherwise a file dist/ (`current_root`) holds
+    is linked when `current` proves it, or, with no manifest of dist/ at all, when
+    `same_as_current` finds it by reading; everything else is written. `place(relative)` is the
+    absolute path of a wanted file inside root, refusing paths that lead outside it."""
+    present, folders = walk(root)
+    needed: set[str] = set()
+    for relative in wanted:
+        parent = relative.rpartition("/")[0]
+        while parent and parent not in needed:
+            needed.add(parent)
+            parent = parent.rpartition("/")[0]
+    for relative in present.keys() - wanted.keys():
+        os.unlink(os.path.join(root, relative))
+    for folder in folders:  # deepest first, so a folder is empty once its own are gone
+        if folder not in needed:
+            os.rmdir(os.path.join(root, folder))
+    made: set[str] = {root}
+    manifest: Manifest = {}
+    for relative in sorted(wanted):
+        source = wanted[relative]
+        size = source.size()
+        digest = ""
+        status = present.get(relative)
+        if status is not None:
+            proofs = [w for w in (known.get(relative), _get(current, relative)) if w is not None]
+            proofs = [w for w in proofs if w.holds(status) and w.size == size]
+            if proofs:
+                digest = source.digest()
+                match = next((w for w in proofs if w.digest == digest), None)
+                if match is not None:
+                    manifest[relative] = match
+                    continue
+        # Only now the path is checked: one the walk found is inside root by construction.
+        target = place(relative)
+        if status is not None:
+            os.unlink(target)
+        parent = os.path.dirname(target)
+        if parent not in made:
+            os.makedirs(parent, exist_ok=True)
+            made.add(parent)
+        previous = os.path.join(current_root, relative)
+        linked = _link_proven(previous, target, _get(current, relative), size, source, digest)
+        unproven = linked is None and current is None and source.data is not None
+        if unproven and same_as_current(previous, target, source.data or b""):
+            linked = os.lstat(target)
+        if linked is not None:
+            manifest[relative] = Written(
+                size, linked.st_mtime_ns, linked.st_ino, digest or source.digest()
+            )
+            continue
+        manifest[relative] = _write(target, source, digest)
+    return manifest
+
+
+def _get(manifest: Manifest | None, relative: str) -> Written | None:
+    return manifest.get(relative) if manifest is not None else None
+
+
+def _link_proven(
+    previous: str, target: str, proof: Written | None, size: int, source: Source, digest: str
+) -> os.stat_result | None:
+    """Hard-link dist/'s file when its manifest entry proves it holds the bytes; its status,
+    or None. Linking is safe because no build writes into an existing file: a file is only
+    ever unlinked and written anew."""
+    if proof is None or proof.size != size or proof.digest != (digest or source.digest()):
+        return None
+    try:
+        status = os.lstat(previous)
+        if not proof.holds(status):
+            return None
+        os.link(previous, target, follow_symlinks=False)
+    except OSError:
+        return None
+    return status
+
+
+def _write(target: str, source: Source, digest: str) -> Written:
+    if source.data is not None:
+        with open(target, "xb") as handle:
+            handle.write(source.data)
+            handle.flush()
+            status = os.fstat(handle.fileno())
+        return Written(status.st_size, status.st_mtime_ns, status.st_ino, digest or source.digest())
+    assert source.path is not None
+    try:
+        shutil.copyfile(source.path, target)
+    except FileNotFoundError:
+        raise VanishedSource(source.path) from None
+    status = os.lstat(target)
+    # The copy's own bytes are digested, not the source's: the source may change meanwhile.
+    return Written(status.st_size, status.st_mtime_ns, status.st_ino, file_digest(Path(target)))

@@ -1,0 +1,129 @@
+"""The writer keeps the tree it replaced as the next build's staging folder, and trusts a file
+there (or in dist/) only while its manifest entry and its status prove what it holds."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from pipeline import trees
+from pipeline.write import write_tree
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+def _site(version: str, count: int = 30) -> dict[str, bytes]:
+    files = {f"calendar/items/{n}.ics": f"item {n}".encode() for n in range(count)}
+    files["index.html"] = f"page {version}".encode()
+    files["talks.json"] = f'{{"version": "{version}"}}'.encode()
+    return files
+
+
+@pytest.fixture
+def written(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The paths the writer writes (rather than keeps or links)."""
+    names: list[str] = []
+    original = trees._write
+
+    def counting(target: str, source: trees.Source, digest: str) -> trees.Written:
+        names.append(target)
+        return original(target, source, digest)
+
+    monkeypatch.setattr(trees, "_write", counting)
+    return names
+
+
+def test_the_replaced_tree_is_kept_and_brought_up_to_date(
+    tmp_path: Path, written: list[str]
+) -> None:
+    out = tmp_path / "dist"
+    spare = tmp_path / ".dist.spare"
+    write_tree(out, _site("1"), {})
+    assert len(written) == 32 and not spare.exists()
+    written.clear()
+    # The second build links every unchanged file from dist/ and writes the two that changed.
+    write_tree(out, _site("2"), {})
+    assert sorted(Path(p).name for p in written) == ["index.html", "talks.json"]
+    assert _tree(out) == _site("2") and _tree(spare) == _site("1")
+    written.clear()
+    # The third starts from the spare (the first tree) and writes only what differs from it.
+    third = {**_site("3"), "new.txt": b"new"}
+    del third["calendar/items/0.ics"]
+    write_tree(out, third, {})
+    assert sorted(Path(p).name for p in written) == ["index.html", "new.txt", "talks.json"]
+    assert _tree(out) == third and _tree(spare) == _site("2")
+    assert sorted(p.name for p in tmp_path.iterdir() if ".staging-" in p.name) == []
+
+
+def test_a_file_changed_behind_the_writers_back_is_written_again(
+    tmp_path: Path, written: list[str]
+) -> None:
+    out = tmp_path / "dist"
+    spare = tmp_path / ".dist.spare"
+    for version in "121":
+        write_tree(out, _site(version), {})
+    # dist/ and the spare share this file's inode: an edit in place changes both names.
+    shared = out / "calendar/items/3.ics"
+    assert shared.stat().st_ino == (spare / "calendar/items/3.ics").stat().st_ino
+    with open(shared, "r+b") as handle:
+        handle.write(b"ITEM")
+    os.utime(shared, ns=(0, 5))
+    # A file of the spare replaced by another of the same size.
+    (spare / "calendar/items/4.ics").unlink()
+    (spare / "calendar/items/4.ics").write_bytes(b"item X")
+    written.clear()
+    write_tree(out, _site("2"), {})
+    assert _tree(out) == _site("2")
+    # The spare already held version 2 of the page and the feed; 4.ics is linked from dist/,
+    # whose copy its entry still proves; 3.ics is proven nowhere, so it is written.
+    assert sorted(Path(p).name for p in written) == ["3.ics"]
+
+
+def test_what_is_added_to_the_spare_is_removed(tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    for version in "12":
+        write_tree(out, _site(version), {})
+    spare = tmp_path / ".dist.spare"
+    (spare / "extra" / "deep").mkdir(parents=True)
+    (spare / "extra" / "deep" / "f.txt").write_text("stray")
+    (spare / "calendar" / "link").symlink_to(tmp_path)
+    (spare / "index.html").unlink()
+    (spare / "index.html").mkdir()  # a folder where a file belongs
+    write_tree(out, _site("3"), {})
+    assert _tree(out) == _site("3")
+    assert not (out / "extra").exists() and not (out / "calendar" / "link").is_symlink()
+
+
+def test_without_a_manifest_nothing_is_trusted(tmp_path: Path, written: list[str]) -> None:
+    out = tmp_path / "dist"
+    for version in "12":
+        write_tree(out, _site(version), {})
+    trees.manifest_path(out).write_text("{not json")
+    written.clear()
+    write_tree(out, _site("1"), {})
+    assert _tree(out) == _site("1")
+    # No entry proves anything: the spare's files are replaced, by links to the same bytes in
+    # dist/ (found by reading them, as for a dist/ an older version wrote) or by writing.
+    assert sorted(Path(p).name for p in written) == ["index.html", "talks.json"]
+    assert trees.load(out), "the manifest is written again"
+
+
+def test_a_manifest_of_other_trees_is_not_used(tmp_path: Path) -> None:
+    out = tmp_path / "dist"
+    write_tree(out, _site("1"), {})
+    saved = trees.load(out)
+    assert list(saved) == [trees.tree_key(out)]
+    (entries,) = saved.values()
+    assert entries["index.html"].digest == trees.digest_of(b"page 1")
+    # Keyed by the root folder's identity, not its name: a new folder at the same path is
+    # another tree.
+    os.rename(out, tmp_path / "moved")
+    out.mkdir()
+    (out / "index.html").write_bytes(b"page 1")
+    assert trees.tree_key(out) not in trees.load(out)
