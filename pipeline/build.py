@@ -19,7 +19,7 @@ from .output_cache import cache_folder
 from .program import assemble
 from .read import read_content
 from .read_cache import ReadCache
-from .write import build_lock, write_tree
+from .write import Staging, build_lock
 
 Outputs = dict[str, bytes]
 
@@ -151,21 +151,39 @@ def _build(options: BuildOptions, stages: list[Callable[[Program], Outputs]] | N
         raise ContentError(report.problems, _failure_summary(report))
     from .outputs import produce  # imported late: it pulls in the heavy search stage
 
-    # The read cache is saved in the background while the site is written, off the critical
-    # path; the items' tokens it kept spare the stages digesting them again.
-    files, copies, timings, saved = produce(
-        report.program,
-        options,
-        stages,
-        cache.save if cache else None,
-        cache.tokens if cache else (),
-    )
-    began = time.perf_counter()
-    try:
-        with build_lock(options.out_dir):
-            write_tree(options.out_dir, files, copies)
-    finally:
-        saved()
+    with build_lock(options.out_dir):
+        # The site is written into a staging folder as its files are made: this process's own
+        # stages' files while the workers still run, the rest at the end.
+        staging: list[Staging] = []
+
+        def write_early(files: Outputs) -> None:
+            staging.append(Staging(options.out_dir))
+            staging[0].put(files)
+            written.update(files)
+
+        written: set[str] = set()
+        saved = None
+        try:
+            # The read cache is saved in the background while the site is written, off the
+            # critical path; the items' tokens it kept spare the stages digesting them again.
+            files, copies, timings, saved = produce(
+                report.program,
+                options,
+                stages,
+                cache.save if cache else None,
+                cache.tokens if cache else (),
+                write_early,
+            )
+            began = time.perf_counter()
+            if not staging:
+                staging.append(Staging(options.out_dir))
+            staging[0].put({k: v for k, v in files.items() if k not in written}, copies)
+            staging[0].commit()
+        finally:
+            if staging:
+                staging[0].abandon()
+            if saved is not None:
+                saved()
     # Every stage in the order it ran, so a benchmark can show where a build spends its time.
     timings = {"read.check": read_seconds, **timings, "write.tree": time.perf_counter() - began}
     size = sum(len(data) for data in files.values()) + sum(

@@ -63,11 +63,14 @@ def produce(
     stages: list[Stage] | None = None,
     save_also: Callable[[], None] | None = None,
     known_tokens: Iterable[tuple[object, str]] = (),
+    write_early: Callable[[Outputs], None] | None = None,
 ) -> tuple[Outputs, dict[str, Path], dict[str, float], Callable[[], None]]:
     """Every output file (contents, and sources to copy), each stage's seconds, and what
     waits for the caches to be saved. The page cache and `save_also` (the read cache) are
     saved in the background (parallel.in_background) while the caller writes the site.
-    `known_tokens` are items' cache tokens known already (output_cache.cache_folder)."""
+    `known_tokens` are items' cache tokens known already (output_cache.cache_folder).
+    `write_early` is given the files this process made while the workers may still run,
+    for the caller to start writing them."""
     from .build import asset_version
 
     # The search index and the calendars are the heavy stages: on a large site they run in
@@ -79,8 +82,16 @@ def produce(
     stand_in = secrets.token_hex(16)
     early: list[dict[str, str]] = []
     spent: list[float] = []
+    writing: list[float] = []
     savers: list[Callable[[], None]] = [save_also] if save_also is not None else []
     cached: list[PageCache] = []
+
+    def meanwhile(own: Outputs) -> None:
+        render_early()
+        if write_early is not None:
+            began = time.perf_counter()
+            write_early(own)
+            writing.append(time.perf_counter() - began)
 
     def render_early() -> None:
         if version_is_verbatim(env):
@@ -100,7 +111,7 @@ def produce(
         env = make_environment(options.content_dir.parent / "templates", compiled)
         if compiled.enabled:
             savers.append(compiled.save)
-        files, timings = run_stages(program, chosen, HEAVY_STAGES, meanwhile=render_early)
+        files, timings = run_stages(program, chosen, HEAVY_STAGES, meanwhile=meanwhile)
         began = time.perf_counter()
         version = asset_version(
             {k: v for k, v in files.items() if k.startswith(("assets/", "search/"))}
@@ -117,6 +128,7 @@ def produce(
             pages = _render(program, env, version)
             files.update((name, html.encode("utf-8")) for name, html in pages.items())
     timings["render.page"] = time.perf_counter() - began + sum(spent)
+    timings["write.early"] = sum(writing)
     copies = {asset.target: Path(asset.source) for asset in program.assets}
     # No worker is left by now, so the fork copies a process with one thread.
     wait = in_background(savers, len(program.items))

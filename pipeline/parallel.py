@@ -13,7 +13,7 @@ import multiprocessing
 import os
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor
 from typing import Any, TypeVar
 
@@ -41,12 +41,13 @@ def run_stages(
     program: Program,
     stages: list[Stage],
     heavy: frozenset[str],
-    meanwhile: Callable[[], None] | None = None,
+    meanwhile: Callable[[Outputs], None] | None = None,
 ) -> tuple[Outputs, dict[str, float]]:
     """Every stage's files (a path written by two stages is an error) and each stage's seconds.
 
     `meanwhile` runs here once this process's own stages are done, while workers may still
-    be busy: work that needs no stage's files overlaps the heavy stages."""
+    be busy, and is given those stages' files: work that needs no worker's files overlaps
+    the heavy stages."""
     global _program
     cores = os.cpu_count() or 1
     parallel = _can_fork(cores, len(program.items))
@@ -71,14 +72,14 @@ def run_stages(
                     if stage not in offload:
                         results[stage_name(stage)] = _timed(stage)
                 if meanwhile is not None:
-                    meanwhile()
+                    meanwhile(_merged(results.values()))
                 for name, future in futures.items():
                     results[name] = future.result()
         else:
             for stage in stages:
                 results[stage_name(stage)] = _timed(stage)
             if meanwhile is not None:
-                meanwhile()
+                meanwhile(_merged(results.values()))
     finally:
         _program = None
     files: Outputs = {}
@@ -91,6 +92,10 @@ def run_stages(
         files.update(produced)
         timings[stage_name(stage)] = seconds
     return files, timings
+
+
+def _merged(results: Iterable[tuple[Outputs, float]]) -> Outputs:
+    return {name: data for files, _seconds in results for name, data in files.items()}
 
 
 def in_background(work: list[Callable[[], None]], items: int) -> Callable[[], None]:

@@ -184,70 +184,110 @@ class Source:
         return digest_of(self.data) if self.data is not None else file_digest(self.path or Path())
 
 
-def fill(
-    root: str,
-    wanted: Mapping[str, Source],
-    place: Callable[[str], str],
-    known: Manifest,
-    current_root: str,
-    current: Manifest | None,
-    same_as_current: Callable[[str, str, bytes], bool],
-) -> Manifest:
-    """Make the folder `root` hold exactly `wanted` and return its manifest.
+class Filler:
+    """Makes the folder `root` hold exactly the files it is given, in batches (`put`), then
+    removes the rest (`finish`), which returns root's manifest.
 
     A file root holds is kept when `known` (its own manifest, or dist/'s for the files the two
-    trees share by link) proves it holds the bytes; otherwise a file dist/ (`current_root`) holds
-    is linked when `current` proves it, or, with no manifest of dist/ at all, when
+    trees share by link) proves it holds the bytes; otherwise a file dist/ (`current_root`)
+    holds is linked when `current` proves it, or, with no manifest of dist/ at all, when
     `same_as_current` finds it by reading; everything else is written. `place(relative)` is the
     absolute path of a wanted file inside root, refusing paths that lead outside it."""
-    present, folders = walk(root)
-    needed: set[str] = set()
-    for relative in wanted:
-        parent = relative.rpartition("/")[0]
-        while parent and parent not in needed:
-            needed.add(parent)
-            parent = parent.rpartition("/")[0]
-    for relative in present.keys() - wanted.keys():
-        os.unlink(os.path.join(root, relative))
-    for folder in folders:  # deepest first, so a folder is empty once its own are gone
-        if folder not in needed:
-            os.rmdir(os.path.join(root, folder))
-    made: set[str] = {root}
-    manifest: Manifest = {}
-    for relative in sorted(wanted):
-        source = wanted[relative]
+
+    def __init__(
+        self,
+        root: str,
+        place: Callable[[str], str],
+        known: Manifest,
+        current_root: str,
+        current: Manifest | None,
+        same_as_current: Callable[[str, str, bytes], bool],
+    ) -> None:
+        self.root = root
+        self.place = place
+        self.known = known
+        self.current_root = current_root
+        self.current = current
+        self.same_as_current = same_as_current
+        self.present, folders = walk(root)
+        self.folders = set(folders)
+        self.made: set[str] = {root}
+        self.manifest: Manifest = {}
+
+    def put(self, wanted: Mapping[str, Source]) -> None:
+        for relative in sorted(wanted):
+            self._put(relative, wanted[relative])
+
+    def _put(self, relative: str, source: Source) -> None:
         size = source.size()
         digest = ""
-        status = present.get(relative)
+        status = self.present.pop(relative, None)
         if status is not None:
-            proofs = [w for w in (known.get(relative), _get(current, relative)) if w is not None]
+            proofs = [w for w in (self.known.get(relative), _get(self.current, relative)) if w]
             proofs = [w for w in proofs if w.holds(status) and w.size == size]
             if proofs:
                 digest = source.digest()
                 match = next((w for w in proofs if w.digest == digest), None)
                 if match is not None:
-                    manifest[relative] = match
-                    continue
+                    self.manifest[relative] = match
+                    return
         # Only now the path is checked: one the walk found is inside root by construction.
-        target = place(relative)
+        target = self.place(relative)
         if status is not None:
             os.unlink(target)
+        else:
+            self._clear_way(relative)
         parent = os.path.dirname(target)
-        if parent not in made:
+        if parent not in self.made:
             os.makedirs(parent, exist_ok=True)
-            made.add(parent)
-        previous = os.path.join(current_root, relative)
-        linked = _link_proven(previous, target, _get(current, relative), size, source, digest)
-        unproven = linked is None and current is None and source.data is not None
-        if unproven and same_as_current(previous, target, source.data or b""):
+            self.made.add(parent)
+        previous = os.path.join(self.current_root, relative)
+        current = _get(self.current, relative)
+        linked = _link_proven(previous, target, current, size, source, digest)
+        unproven = linked is None and self.current is None and source.data is not None
+        if unproven and self.same_as_current(previous, target, source.data or b""):
             linked = os.lstat(target)
         if linked is not None:
-            manifest[relative] = Written(
+            self.manifest[relative] = Written(
                 size, linked.st_mtime_ns, linked.st_ino, digest or source.digest()
             )
-            continue
-        manifest[relative] = _write(target, source, digest)
-    return manifest
+            return
+        self.manifest[relative] = _write(target, source, digest)
+
+    def _clear_way(self, relative: str) -> None:
+        """Remove what the old tree has where this file's folders or the file itself go: a
+        file where a folder is wanted, or a folder where a file is."""
+        parts = relative.split("/")
+        for depth in range(1, len(parts)):
+            prefix = "/".join(parts[:depth])
+            if self.present.pop(prefix, None) is not None:
+                os.unlink(os.path.join(self.root, prefix))
+        if relative in self.folders:
+            shutil.rmtree(os.path.join(self.root, relative))
+            self.folders = {
+                f for f in self.folders if f != relative and not f.startswith(relative + "/")
+            }
+            self.present = {
+                path: status
+                for path, status in self.present.items()
+                if not path.startswith(relative + "/")
+            }
+
+    def finish(self) -> Manifest:
+        """Remove every file not put and every folder left empty; root's manifest."""
+        for relative in self.present:
+            os.unlink(os.path.join(self.root, relative))
+        self.present = {}
+        needed: set[str] = set()
+        for relative in self.manifest:
+            parent = relative.rpartition("/")[0]
+            while parent and parent not in needed:
+                needed.add(parent)
+                parent = parent.rpartition("/")[0]
+        # Deepest first, so a folder is empty once the folders in it are gone.
+        for folder in sorted(self.folders - needed, key=lambda f: f.count("/"), reverse=True):
+            os.rmdir(os.path.join(self.root, folder))
+        return self.manifest
 
 
 def _get(manifest: Manifest | None, relative: str) -> Written | None:

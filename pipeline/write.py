@@ -11,13 +11,15 @@ import secrets
 import shutil
 import stat
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TypeVar
 
 from . import trees
 from .errors import PipelineError
 
+T = TypeVar("T")
 _RENAME_EXCHANGE = 2
 # A folder that holds this is a site we built before and may replace.
 SITE_MARKER = "index.html"
@@ -71,57 +73,95 @@ def write_tree(
     protect: Iterable[Path] = (),
 ) -> None:
     """Replace out_dir with exactly `files` (contents) and `copies` (source files), atomically.
+    Call it under build_lock. `protect` lists folders (the content) that out_dir must not hold
+    or be: replacing them would delete an author's files."""
+    staging = Staging(out_dir, protect)
+    try:
+        staging.put(files, copies)
+        staging.commit()
+    finally:
+        staging.abandon()
 
-    The new tree is made in a staging folder and swapped in. The staging folder is the tree
-    out_dir replaced last time, kept beside it, brought up to date (trees.py); the tree swapped
-    out is kept in its place for the next build. Call it under build_lock. `protect` lists
-    folders (the content) that out_dir must not hold or be: replacing them would delete an
-    author's files.
-    """
-    out_dir = _real(out_dir)
-    _check_target(out_dir, protect)
-    try:
-        out_dir.parent.mkdir(parents=True, exist_ok=True)
-        _recover(out_dir)
-        manifests = trees.load(out_dir)
-        staging = _staging(out_dir)
-    except OSError as exc:
-        raise PipelineError(f"cannot write beside {out_dir}: {exc.strerror}") from None
-    try:
-        root = staging.resolve()
-        wanted = {relative: trees.Source(data, None) for relative, data in files.items()}
-        wanted.update((relative, trees.Source(None, path)) for relative, path in copies.items())
+
+class Staging:
+    """The next tree of out_dir, made beside it and swapped in by `commit`, atomically.
+
+    The staging folder is the tree out_dir replaced last time, kept beside it and brought up
+    to date (trees.py); the tree swapped out is kept in its place for the next build. Files
+    may be put in batches, as a build's stages finish. Use it under build_lock, and call
+    `abandon` in any case: after a commit it does nothing."""
+
+    def __init__(self, out_dir: Path, protect: Iterable[Path] = ()) -> None:
+        self.out_dir = out_dir = _real(out_dir)
+        _check_target(out_dir, protect)
+        try:
+            out_dir.parent.mkdir(parents=True, exist_ok=True)
+            _recover(out_dir)
+            manifests = trees.load(out_dir)
+            self.folder: Path | None = _staging(out_dir)
+        except OSError as exc:
+            raise PipelineError(f"cannot write beside {out_dir}: {exc.strerror}") from None
+        root = self.folder.resolve()
         current_key = trees.tree_key(out_dir)
-        current = manifests.get(current_key) if current_key is not None else None
-        written = trees.fill(
-            str(root),
-            wanted,
-            lambda relative: _inside(root, relative),
-            manifests.get(trees.tree_key(staging) or (0, 0), {}),
-            str(out_dir),
-            current,
-            _link_unchanged,
+        self.current = manifests.get(current_key) if current_key is not None else None
+        self.filler = self._guarded(
+            lambda: trees.Filler(
+                str(root),
+                lambda relative: _inside(root, relative),
+                manifests.get(trees.tree_key(root) or (0, 0), {}),
+                str(out_dir),
+                self.current,
+                _link_unchanged,
+            )
         )
+
+    def put(self, files: Mapping[str, bytes], copies: Mapping[str, Path] | None = None) -> None:
+        wanted = {relative: trees.Source(data, None) for relative, data in files.items()}
+        for relative, path in (copies or {}).items():
+            wanted[relative] = trees.Source(None, path)
+        self._guarded(lambda: self.filler.put(wanted))
+
+    def commit(self) -> None:
+        """Remove what was not put, make it durable and swap it in for out_dir."""
+        self._guarded(self._commit)
+
+    def _commit(self) -> None:
+        staging, out_dir = self.folder, self.out_dir
+        assert staging is not None
+        written = self.filler.finish()
         staging.chmod(0o755)
         _fsync_tree(staging)
         old = _swap(staging, out_dir)
+        self.folder = None
         _fsync_dir(out_dir.parent)
         spare = trees.spare_path(out_dir)
         if old is not None:
-            os.rename(old, spare)
-        trees.save(
-            out_dir, {trees.tree_key(out_dir): written, trees.tree_key(spare): current or {}}
-        )
-    except trees.VanishedSource as gone:
-        raise PipelineError(f"{gone.path} disappeared during the build; build again") from None
-    except OSError as exc:
-        where = f" ({exc.filename})" if exc.filename else ""
-        reason = f"{exc.strerror or exc}{where}"
-        raise PipelineError(
-            f"writing {out_dir} failed: {reason}; the previous site is unchanged"
-        ) from None
-    finally:
-        _remove(staging)
+            try:
+                os.rename(old, spare)
+            except OSError:
+                _remove(old)
+        kept = {trees.tree_key(out_dir): written, trees.tree_key(spare): self.current or {}}
+        trees.save(out_dir, kept)
+
+    def abandon(self) -> None:
+        """Remove the staging folder, unless it was committed."""
+        if self.folder is not None:
+            _remove(self.folder)
+            self.folder = None
+
+    def _guarded(self, work: Callable[[], T]) -> T:
+        try:
+            return work()
+        except trees.VanishedSource as gone:
+            self.abandon()
+            raise PipelineError(f"{gone.path} disappeared during the build; build again") from None
+        except OSError as exc:
+            self.abandon()
+            where = f" ({exc.filename})" if exc.filename else ""
+            reason = f"{exc.strerror or exc}{where}"
+            raise PipelineError(
+                f"writing {self.out_dir} failed: {reason}; the previous site is unchanged"
+            ) from None
 
 
 def _staging(out_dir: Path) -> Path:
