@@ -11,6 +11,7 @@ import secrets
 import shutil
 import stat
 import tempfile
+import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
@@ -104,6 +105,7 @@ class Staging:
         root = self.folder.resolve()
         current_key = trees.tree_key(out_dir)
         self.current = manifests.get(current_key) if current_key is not None else None
+        self.flushing: list[threading.Thread] = []
         self.filler = self._guarded(
             lambda: trees.Filler(
                 str(root),
@@ -120,6 +122,12 @@ class Staging:
         for relative, path in (copies or {}).items():
             wanted[relative] = trees.Source(None, path)
         self._guarded(lambda: self.filler.put(wanted))
+        # The files put so far start on their way to the disk now, in the background, so the
+        # sync before the swap has less left to wait for.
+        folder = self.folder
+        if folder is not None:
+            self.flushing.append(threading.Thread(target=_fsync_tree, args=(folder,), daemon=True))
+            self.flushing[-1].start()
 
     def commit(self) -> None:
         """Remove what was not put, make it durable and swap it in for out_dir."""
@@ -130,6 +138,8 @@ class Staging:
         assert staging is not None
         written = self.filler.finish()
         staging.chmod(0o755)
+        for thread in self.flushing:
+            thread.join()
         _fsync_tree(staging)
         old = _swap(staging, out_dir)
         self.folder = None
