@@ -11,14 +11,16 @@ import os
 from collections.abc import Iterable
 from datetime import UTC, date, datetime, tzinfo
 from functools import lru_cache
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
-
-from icalendar import Component, Event, Timezone
 
 from .errors import PipelineError
 from .model import EditionInfo, Item, Program, SiteConfig
 from .output_cache import OutputCache
 from .published import location, page_url, uid_host
+
+if TYPE_CHECKING:
+    from icalendar import Component
 
 PRODID = "-//pipeline//schedule calendar//EN"
 # icalendar folds a line once it reaches 75 octets.
@@ -29,25 +31,43 @@ def outputs(program: Program) -> dict[str, bytes]:
     stamp = dtstamp(program)
     site = program.site
     # Each event goes into three files (the whole schedule, its edition, its own), so it is
-    # built and serialised once and the files are assembled from those bytes; the event comes
-    # from the last build when what it is made of is unchanged.
+    # built and serialised once, with its own file, and the other files are assembled from
+    # those bytes; both come from the last build when what they are made of is unchanged.
     cache = OutputCache("calendar")
-
-    def entry(info: EditionInfo, item: Item) -> tuple[EditionInfo, Item, bytes]:
-        return info, item, cache.get(event_bytes, site, info, item, stamp)
-
-    built = [[entry(edition.info, item) for item in edition.items] for edition in program.editions]
+    files: dict[str, bytes] = {}
+    built: list[list[tuple[EditionInfo, Item, bytes]]] = []
+    for edition in program.editions:
+        info = edition.info
+        events = cache.get_each(item_event, (site, info, stamp), edition.items)
+        entries = []
+        for item, (event, own) in zip(edition.items, events, strict=True):
+            entries.append((info, item, event))
+            if own:
+                files[f"calendar/items/{item.id}.ics"] = own
+        built.append(entries)
     everything = [entry for entries in built for entry in entries]
-    files = {"calendar.ics": _assemble(site.title, everything)}
+    needed = dict.fromkeys(z for entries in (everything, *built) for z in _zones(entries))
+    zones = dict(zip(needed, cache.get_each(_vtimezone_of, (), list(needed)), strict=True))
+    whole = {"calendar.ics": _assemble(site.title, everything, zones)}
     for edition, entries in zip(program.editions, built, strict=True):
         name = f"{site.title}: {edition.info.name}"
-        files[f"calendar/{edition.id}.ics"] = _assemble(name, entries)
-        for one in entries:
-            item = one[1]
-            if item.start is not None:
-                files[f"calendar/items/{item.id}.ics"] = _assemble(item.title, [one])
+        whole[f"calendar/{edition.id}.ics"] = _assemble(name, entries, zones)
     cache.save()
-    return files
+    # The order the files were made in before the items' own files were cached.
+    return {**whole, **files}
+
+
+def _vtimezone_of(zone: tuple[str, int, int]) -> bytes:
+    return _vtimezone(*zone)
+
+
+def item_event(
+    site: SiteConfig, info: EditionInfo, stamp: datetime, item: Item
+) -> tuple[bytes, bytes]:
+    """The item's VEVENT (event_bytes), and the calendar file of that one event (b"" for an
+    item without a time, which has none)."""
+    event = event_bytes(site, info, item, stamp)
+    return event, _assemble(item.title, [(info, item, event)]) if item.start else b""
 
 
 def dtstamp(program: Program) -> datetime:
@@ -106,20 +126,32 @@ def event_bytes(site: SiteConfig, info: EditionInfo, item: Item, stamp: datetime
     return b"".join(_fold(line) + b"\r\n" for line in lines)
 
 
-def _assemble(name: str, entries: list[tuple[EditionInfo, Item, bytes]]) -> bytes:
-    """What Calendar.to_ical() gives for these events: it writes a component's properties, then
-    each subcomponent's lines, each line folded and CRLF-terminated, so concatenating the
-    serialised parts in that order is byte for byte the same."""
+def _zones(entries: list[tuple[EditionInfo, Item, bytes]]) -> list[tuple[str, int, int]]:
+    """The VTIMEZONEs a calendar of these events holds: (zone, first year, last year), in
+    a fixed order (icalendar's add_missing_timezones walks a set), each covering only the
+    years the events use, which keeps it a few lines long."""
     years: dict[str, set[int]] = {}
     for info, item, _data in entries:
         if item.start is not None and info.timezone != "UTC":
             years.setdefault(info.timezone, set()).update(
                 {item.start.year, (item.end or item.start).year}
             )
-    # VTIMEZONEs first and in a fixed order (icalendar's add_missing_timezones walks a set),
-    # covering only the years the events use, which keeps each zone a few lines long.
+    return [(tzid, min(years[tzid]), max(years[tzid])) for tzid in sorted(years)]
+
+
+def _assemble(
+    name: str,
+    entries: list[tuple[EditionInfo, Item, bytes]],
+    zones: dict[tuple[str, int, int], bytes] | None = None,
+) -> bytes:
+    """What Calendar.to_ical() gives for these events: it writes a component's properties, then
+    each subcomponent's lines, each line folded and CRLF-terminated, so concatenating the
+    serialised parts in that order is byte for byte the same. `zones` holds VTIMEZONEs
+    made already."""
     parts = [_header(name)]
-    parts += [_vtimezone(tzid, min(years[tzid]), max(years[tzid])) for tzid in sorted(years)]
+    for zone in _zones(entries):
+        found = zones.get(zone) if zones is not None else None
+        parts.append(found if found is not None else _vtimezone(*zone))
     parts += [data for _info, item, data in entries if item.start is not None]
     parts.append(b"END:VCALENDAR\r\n")
     return b"".join(parts)
@@ -136,6 +168,10 @@ _HEADER = f"BEGIN:VCALENDAR\r\nVERSION:2.0\r\nPRODID:{PRODID}\r\nCALSCALE:GREGOR
 
 @lru_cache(maxsize=256)
 def _vtimezone(tzid: str, first_year: int, last_year: int) -> bytes:
+    # Imported here: icalendar is a tenth of a second to import, and a rebuild finds every
+    # VTIMEZONE it needs in the cache.
+    from icalendar import Timezone
+
     return _to_ical(
         Timezone.from_tzid(
             tzid, first_date=date(first_year, 1, 1), last_date=date(last_year + 1, 1, 1)
@@ -225,6 +261,8 @@ def _time_parts(name: str, timezone: str) -> tuple[str, str]:
     """What icalendar writes around a time in this zone (say "DTSTART;TZID=Europe/Berlin:"
     and "", or "DTSTART:" and "Z"): which TZID it names, whether it takes the zone for UTC
     and how it quotes the parameter is its own business, so it is asked once per zone."""
+    from icalendar import Event  # only for events not in the cache: see _vtimezone
+
     event = Event()
     event.add(name, _SAMPLE.replace(tzinfo=_zone(timezone)))
     line = str(event.content_lines()[1])

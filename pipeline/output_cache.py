@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterable, Iterator
+import sys
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import fields, is_dataclass
 from datetime import datetime
 from functools import lru_cache
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -110,6 +110,19 @@ def _token(value: object) -> str:
     return digest
 
 
+# The libraries whose output ends up in cached values.
+_LIBRARIES = (
+    "icalendar",
+    "lunr",
+    "nh3",
+    "regex",
+    "markdown-it-py",
+    "tzdata",
+    "jinja2",
+    "markupsafe",
+)
+
+
 @lru_cache(maxsize=1)
 def code_version() -> bytes:
     # Every module of the package (the stages call into most of them) and the libraries whose
@@ -119,21 +132,34 @@ def code_version() -> bytes:
     for path in sorted(here.glob("*.py")):
         digest.update(path.name.encode())
         digest.update(path.read_bytes())
-    for package in (
-        "icalendar",
-        "lunr",
-        "nh3",
-        "regex",
-        "markdown-it-py",
-        "tzdata",
-        "jinja2",
-        "markupsafe",
-    ):
-        try:
-            digest.update(f"{package}={version(package)};".encode())
-        except PackageNotFoundError:
-            digest.update(f"{package}=?;".encode())
+    digest.update(";".join(installed_versions(_LIBRARIES)).encode())
     return digest.digest()
+
+
+def installed_versions(packages: Iterable[str]) -> list[str]:
+    """The packages' installed `name-version` as their metadata folders on sys.path name them,
+    "name-?" for one not found. importlib.metadata would say the same, but importing it alone
+    costs a rebuild a tenth of a second."""
+    wanted = {_normalized(name): name for name in packages}
+    found: dict[str, str] = {}
+    for folder in sys.path:
+        try:
+            entries = os.listdir(folder or ".")
+        except OSError:
+            continue
+        for entry in entries:
+            if not entry.endswith(".dist-info"):
+                continue
+            name, _, release = entry[: -len(".dist-info")].rpartition("-")
+            key = _normalized(name)
+            if key in wanted and key not in found:
+                found[key] = f"{wanted[key]}-{release}"
+    return [found.get(key, f"{name}-?") for key, name in sorted(wanted.items())]
+
+
+def _normalized(name: str) -> str:
+    # Metadata folder names replace - and . by _ (and may keep the project's capitals).
+    return name.replace("-", "_").replace(".", "_").lower()
 
 
 class OutputCache:
@@ -156,17 +182,30 @@ class OutputCache:
     def get(self, compute: Callable[..., T], *args: Any) -> T:
         """compute(*args), or what it returned last time for the same function and arguments
         (compared by repr: the arguments are frozen values whose repr shows all they hold)."""
+        return self.get_each(compute, args[:-1], args[-1:])[0] if args else compute()
+
+    def get_each(
+        self, compute: Callable[..., T], shared: tuple[Any, ...], each: Sequence[Any]
+    ) -> list[T]:
+        """[get(compute, *shared, value) for value in each], with the shared arguments'
+        part of every key worked out once."""
         if self.path is None:
-            return compute(*args)
-        parts = (self.salt, compute.__module__, compute.__qualname__, *map(_token, args))
-        key = hashlib.sha256(repr(parts).encode("utf-8", "surrogatepass")).digest()
-        if key in self.entries:
-            value: T = self.entries[key]
-        else:
-            self.misses += 1
-            value = compute(*args)
-        self.used[key] = value
-        return value
+            return [compute(*shared, value) for value in each]
+        parts = (self.salt, compute.__module__, compute.__qualname__, *map(_token, shared))
+        # repr(parts + (token,)) without making the tuple: every part is a str.
+        head = repr(parts)[:-1] + ", "
+        values: list[T] = []
+        for value in each:
+            text = head + repr(_token(value)) + ")"
+            key = hashlib.sha256(text.encode("utf-8", "surrogatepass")).digest()
+            if key in self.entries:
+                found: T = self.entries[key]
+            else:
+                self.misses += 1
+                found = compute(*shared, value)
+            self.used[key] = found
+            values.append(found)
+        return values
 
     def lookup(self, key: str) -> Any:
         """What was stored under the key last time (kept for this build too), or None."""

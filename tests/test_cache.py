@@ -124,3 +124,16 @@ def test_another_version_sees_nothing(tmp_path: Path) -> None:
     _build(path, _many(100))
     _build(path, _edited(_many(100), "key1"))
     assert Store(path, b"v2").load() == {}
+
+
+def test_installed_versions_agree_with_importlib_metadata() -> None:
+    from importlib.metadata import version
+
+    from pipeline.output_cache import installed_versions
+
+    names = ["jinja2", "markdown-it-py", "MarkupSafe", "tzdata"]
+    found = installed_versions([*names, "no-such-package"])
+    assert found == sorted(
+        [*(f"{name}-{version(name)}" for name in names), "no-such-package-?"],
+        key=lambda text: text.rpartition("-")[0].replace("-", "_").lower(),
+    )
