@@ -153,11 +153,12 @@ def _build(options: BuildOptions, stages: list[Callable[[Program], Outputs]] | N
 
     with build_lock(options.out_dir):
         # The site is written into a staging folder as its files are made: this process's own
-        # stages' files while the workers still run, the rest at the end.
+        # stages' files while the workers still run, each worker's as it ends, the pages last.
         staging: list[Staging] = []
 
         def write_early(files: Outputs) -> None:
-            staging.append(Staging(options.out_dir))
+            if not staging:
+                staging.append(Staging(options.out_dir))
             staging[0].put(files)
             written.update(files)
 

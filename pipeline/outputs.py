@@ -70,7 +70,7 @@ def produce(
     saved in the background (parallel.in_background) while the caller writes the site.
     `known_tokens` are items' cache tokens known already (output_cache.cache_folder).
     `write_early` is given the files this process made while the workers may still run,
-    for the caller to start writing them."""
+    then each worker's files as it is done, for the caller to start writing them."""
     from .build import asset_version
 
     # The search index and the calendars are the heavy stages: on a large site they run in
@@ -88,9 +88,12 @@ def produce(
 
     def meanwhile(own: Outputs) -> None:
         render_early()
+        write(own)
+
+    def write(files: Outputs) -> None:
         if write_early is not None:
             began = time.perf_counter()
-            write_early(own)
+            write_early(files)
             writing.append(time.perf_counter() - began)
 
     def render_early() -> None:
@@ -111,7 +114,9 @@ def produce(
         env = make_environment(options.content_dir.parent / "templates", compiled)
         if compiled.enabled:
             savers.append(compiled.save)
-        files, timings = run_stages(program, chosen, HEAVY_STAGES, meanwhile=meanwhile)
+        files, timings = run_stages(
+            program, chosen, HEAVY_STAGES, meanwhile=meanwhile, arrived=write
+        )
         began = time.perf_counter()
         version = asset_version(
             {k: v for k, v in files.items() if k.startswith(("assets/", "search/"))}

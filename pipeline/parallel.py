@@ -14,7 +14,7 @@ import os
 import signal
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor, as_completed
 from typing import Any, TypeVar
 
 from .model import Program
@@ -42,12 +42,13 @@ def run_stages(
     stages: list[Stage],
     heavy: frozenset[str],
     meanwhile: Callable[[Outputs], None] | None = None,
+    arrived: Callable[[Outputs], None] | None = None,
 ) -> tuple[Outputs, dict[str, float]]:
     """Every stage's files (a path written by two stages is an error) and each stage's seconds.
 
     `meanwhile` runs here once this process's own stages are done, while workers may still
     be busy, and is given those stages' files: work that needs no worker's files overlaps
-    the heavy stages."""
+    the heavy stages. `arrived` is then given each worker's files as soon as it is done."""
     global _program
     cores = os.cpu_count() or 1
     parallel = _can_fork(cores, len(program.items))
@@ -73,8 +74,11 @@ def run_stages(
                         results[stage_name(stage)] = _timed(stage)
                 if meanwhile is not None:
                     meanwhile(_merged(results.values()))
-                for name, future in futures.items():
-                    results[name] = future.result()
+                names = {future: name for name, future in futures.items()}
+                for future in as_completed(futures.values()):
+                    results[names[future]] = future.result()
+                    if arrived is not None:
+                        arrived(future.result()[0])
         else:
             for stage in stages:
                 results[stage_name(stage)] = _timed(stage)
