@@ -54,7 +54,9 @@ DEFAULT_STAGES: tuple[Stage, ...] = (
 )
 
 
-HEAVY_STAGES = frozenset({"search_index.outputs", "calendar.outputs"})
+# Run in forked workers on a large site, in DEFAULT_STAGES order: the longest, the search
+# index, first.
+HEAVY_STAGES = frozenset({"search_index.outputs", "calendar.outputs", "feeds.outputs"})
 
 
 def produce(
@@ -73,8 +75,8 @@ def produce(
     then each worker's files as it is done, for the caller to start writing them."""
     from .build import asset_version
 
-    # The search index and the calendars are the heavy stages: on a large site they run in
-    # forked workers while this process makes the rest.
+    # The search index, the calendars and the feeds are the heavy stages: on a large site they
+    # run in forked workers while this process renders the pages.
     chosen = list(stages if stages is not None else DEFAULT_STAGES)
     # The page needs the assets' version, which needs the search files; with the bundled
     # index.html it is rendered while the workers run, with a random stand-in version that

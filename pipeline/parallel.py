@@ -57,8 +57,10 @@ def run_stages(
     _program = program
     try:
         pool = (
+            # One worker per core (this process mostly waits for them): a heavy stage beyond
+            # that goes to the first worker free rather than take turns on a core.
             ProcessPoolExecutor(
-                len(offload),
+                min(len(offload), cores),
                 mp_context=multiprocessing.get_context("fork"),
                 initializer=_die_with_parent,
             )
