@@ -82,7 +82,7 @@ def produce(
     # index.html it is rendered while the workers run, with a random stand-in version that
     # is replaced afterwards.
     stand_in = secrets.token_hex(16)
-    early: list[dict[str, str]] = []
+    early: list[dict[str, str | bytes]] = []
     spent: list[float] = []
     writing: list[float] = []
     savers: list[Callable[[], None]] = [save_also] if save_also is not None else []
@@ -123,17 +123,17 @@ def produce(
         version = asset_version(
             {k: v for k, v in files.items() if k.startswith(("assets/", "search/"))}
         )
-        if early and early[0]["index.html"].count(stand_in) > 0:
+        if early and _utf8(early[0]["index.html"]).count(stand_in.encode()) > 0:
             if cached:
                 files.update(cached[0].record(early[0], version))
             else:
                 files.update(
-                    (name, html.replace(stand_in, version).encode("utf-8"))
+                    (name, _utf8(html).replace(stand_in.encode(), version.encode()))
                     for name, html in early[0].items()
                 )
         else:
             pages = _render(program, env, version)
-            files.update((name, html.encode("utf-8")) for name, html in pages.items())
+            files.update((name, _utf8(html)) for name, html in pages.items())
     timings["render.page"] = time.perf_counter() - began + sum(spent)
     timings["write.early"] = sum(writing)
     copies = {asset.target: Path(asset.source) for asset in program.assets}
@@ -142,9 +142,13 @@ def produce(
     return files, copies, timings, wait
 
 
+def _utf8(page: str | bytes) -> bytes:
+    return page.encode("utf-8") if isinstance(page, str) else page
+
+
 def _render(
     program: Program, env: Environment, version: str, cache: PageCache | None = None
-) -> dict[str, str]:
+) -> dict[str, str | bytes]:
     """index.html; with day pages (layout.py) one page per edition and day, and on a site of
     several editions a page per edition but the newest, which index.html lists."""
     day_pages = uses_day_pages(program)

@@ -57,10 +57,12 @@ class PageCache:
         # name -> key of every page this build made, to record once it is written.
         self.keys: dict[str, str] = {}
 
-    def page(self, name: str, template: str, context: object, render: Callable[[], str]) -> str:
-        """The page `render()` gives, from the last build's dist/ when its context digests the
-        same. A context with a cache_inputs() method is keyed on what that returns: the part of
-        it the bundled template reads."""
+    def page(
+        self, name: str, template: str, context: object, render: Callable[[], str]
+    ) -> str | bytes:
+        """The page `render()` gives, or the same page as UTF-8 bytes from the last build's
+        dist/ when its context digests the same. A context with a cache_inputs() method is
+        keyed on what that returns: the part of it the bundled template reads."""
         inputs = getattr(context, "cache_inputs", None)
         key = f"{self.salt}\0{template}\0{name}\0{self.digest(inputs() if inputs else context)}"
         self.keys[name] = key
@@ -68,7 +70,7 @@ class PageCache:
         html = self._written(name, found) if isinstance(found, WrittenPage) else None
         return html if html is not None else render()
 
-    def _written(self, name: str, page: WrittenPage) -> str | None:
+    def _written(self, name: str, page: WrittenPage) -> bytes | None:
         data = previous_output(name)
         if data is None or hashlib.sha256(data).digest() != page.digest:
             return None
@@ -79,19 +81,16 @@ class PageCache:
             pieces += (data[last:at], stand_in)
             last = at + page.version_length
         pieces.append(data[last:])
-        try:
-            return b"".join(pieces).decode("utf-8")
-        except UnicodeDecodeError:
-            return None
+        return b"".join(pieces)
 
-    def record(self, rendered: dict[str, str], version: str) -> dict[str, bytes]:
+    def record(self, rendered: dict[str, str | bytes], version: str) -> dict[str, bytes]:
         """The pages as written, the stand-in they were rendered with replaced by `version`;
         each is noted for the next build, with where the version stands in it."""
         stand_in, final = self.stand_in.encode(), version.encode()
         shrink = len(stand_in) - len(final)
         written: dict[str, bytes] = {}
         for name, html in rendered.items():
-            data = html.encode("utf-8")
+            data = html.encode("utf-8") if isinstance(html, str) else html
             places: list[int] = []
             at = data.find(stand_in)
             while at >= 0:

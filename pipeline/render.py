@@ -261,12 +261,13 @@ PageSpec = tuple[str, str, Any]
 
 def render_pages(
     env: Environment, pages: list[PageSpec], cache: PageCache | None = None
-) -> dict[str, str]:
+) -> dict[str, str | bytes]:
     """Every page; with a cache, each page whose context is unchanged since the last build is
     taken from it. A context may be DayPageInputs, made into the page's context only when the
     page is rendered. (Fragments of pages are not cached: at 10,000 items, loading and saving
-    rendered fragments cost more than rendering them again, measured.)"""
-    out = {}
+    rendered fragments cost more than rendering them again, measured.) A page from the cache
+    is UTF-8 bytes already; a page rendered is text."""
+    out: dict[str, str | bytes] = {}
     for name, template, context in pages:
 
         def render(template: str = template, context: Any = context) -> str:

@@ -214,9 +214,34 @@ class Filler:
         self.made: set[str] = {root}
         self.manifest: Manifest = {}
 
-    def put(self, wanted: Mapping[str, Source]) -> None:
-        for relative in sorted(wanted):
-            self._put(relative, wanted[relative])
+    def put(self, files: Mapping[str, bytes], copies: Mapping[str, Path]) -> None:
+        """Put these files (contents) and copies (source files)."""
+        present, known, manifest = self.present, self.known, self.manifest
+        current = self.current if self.current is not None else {}
+        for relative in sorted(files):
+            data = files[relative]
+            status = present.get(relative)
+            # Most files are unchanged by an edit and already in root: that is checked here,
+            # inline, as it is done for tens of thousands of files.
+            if status is not None and stat.S_ISREG(status.st_mode):
+                size = len(data)
+                mine = known.get(relative)
+                theirs = current.get(relative)
+                if (mine is not None and mine.size == size) or (
+                    theirs is not None and theirs.size == size
+                ):
+                    digest = hashlib.sha256(data).hexdigest()
+                    for proof in (mine, theirs):
+                        if proof is not None and proof.digest == digest and proof.holds(status):
+                            manifest[relative] = proof
+                            del present[relative]
+                            break
+                    else:
+                        self._put(relative, Source(data, None))
+                    continue
+            self._put(relative, Source(data, None))
+        for relative in sorted(copies):
+            self._put(relative, Source(None, copies[relative]))
 
     def _put(self, relative: str, source: Source) -> None:
         size = source.size()

@@ -118,10 +118,7 @@ class Staging:
         )
 
     def put(self, files: Mapping[str, bytes], copies: Mapping[str, Path] | None = None) -> None:
-        wanted = {relative: trees.Source(data, None) for relative, data in files.items()}
-        for relative, path in (copies or {}).items():
-            wanted[relative] = trees.Source(None, path)
-        self._guarded(lambda: self.filler.put(wanted))
+        self._guarded(lambda: self.filler.put(files, copies or {}))
         # The files put so far start on their way to the disk now, in the background, so the
         # sync before the swap has less left to wait for.
         folder = self.folder
