@@ -19,7 +19,7 @@ from .output_cache import cache_folder
 from .program import assemble
 from .read import read_content
 from .read_cache import ReadCache
-from .write import Staging, build_lock
+from .write import Staging, build_lock, remove_shipments
 
 Outputs = dict[str, bytes]
 
@@ -152,6 +152,7 @@ def _build(options: BuildOptions, stages: list[Callable[[Program], Outputs]] | N
     from .outputs import produce  # imported late: it pulls in the heavy search stage
 
     with build_lock(options.out_dir):
+        remove_shipments(options.out_dir)
         # The site is written into a staging folder as its files are made: this process's own
         # stages' files while the workers still run, each worker's as it ends, the pages last.
         staging: list[Staging] = []

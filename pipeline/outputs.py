@@ -30,6 +30,7 @@ from .render import (
 )
 from .resources import lunr_js, static_dir
 from .template_cache import SignedBytecodeCache
+from .write import shipping_prefix
 
 if TYPE_CHECKING:
     from .build import BuildOptions, Outputs
@@ -117,7 +118,12 @@ def produce(
         if compiled.enabled:
             savers.append(compiled.save)
         files, timings = run_stages(
-            program, chosen, HEAVY_STAGES, meanwhile=meanwhile, arrived=write
+            program,
+            chosen,
+            HEAVY_STAGES,
+            meanwhile=meanwhile,
+            arrived=write,
+            ship_to=shipping_prefix(options.out_dir),
         )
         began = time.perf_counter()
         version = asset_version(
