@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import fnmatch
+import hashlib
 from dataclasses import replace
 from pathlib import Path
 
@@ -36,7 +37,11 @@ def read_content(
         result.files.append(relative)
         chosen.append((path, relative))
     keys = [cache.key(path, relative) for path, relative in chosen] if cache else []
-    reads: list[FileRead | None] = [cache.get(k) for k in keys] if cache else [None] * len(chosen)
+    reads: list[FileRead | None] = (
+        [cache.get(k, path) for k, (path, _) in zip(keys, chosen, strict=True)]
+        if cache
+        else [None] * len(chosen)
+    )
     missing = [number for number, read in enumerate(reads) if read is None]
     # Files are read independently, so on a large site they are parsed in forked workers, in
     # contiguous runs merged back in order: the result is the one a single process gets.
@@ -79,11 +84,16 @@ def _read_one(
 ) -> FileRead:
     try:
         raw = read_file(path, relative, root, folders)
-        document = parse_document(relative, raw)
-    except DocumentError as exc:
+    except DocumentError as exc:  # too big to be an item
         return FileRead(relative, None, False, (exc.problem,), (), False)
     except Unreadable as exc:
         return FileRead(relative, None, False, (Problem(relative, 0, str(exc)),), (), True)
+    # What the read cache checks an entry kept while its file was racily clean against.
+    digest = hashlib.sha256(raw).digest()
+    try:
+        document = parse_document(relative, raw)
+    except DocumentError as exc:
+        return FileRead(relative, None, False, (exc.problem,), (), False, digest=digest)
     result = ReadResult()
     reader = ItemReader(document, root, config, result, split_body)
     item = reader.read()
@@ -95,4 +105,5 @@ def _read_one(
         tuple(result.problems),
         tuple(result.assets.items()),
         reader.consulted_files,
+        digest=digest,
     )

@@ -6,8 +6,8 @@ cache's salt, by the site config and the content folder: an edit, a rename, a re
 link or a changed config is a miss. Only plain files (not links) inside the content folder are
 kept, and only when reading them consulted no other file: an item that links slides or a photo
 depends on files its own bytes do not show, so it is read afresh every build. A file changed
-in the last seconds is not stored, as git does with a racily clean index entry: another edit
-within the same clock tick would keep its size and times.
+in the last seconds is racily clean, as git calls it (another edit within the same clock tick
+would keep its size and times): its entry is used only once the file's bytes prove the same.
 
 The entries live in `.pipeline-cache/read.pickle` (output_cache.py): signed, and dropped when
 the pipeline's code changes.
@@ -15,6 +15,7 @@ the pipeline's code changes.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import stat
 import time
@@ -27,7 +28,7 @@ from .model import Asset, Item, SiteConfig, record
 from .output_cache import OutputCache, token
 from .scan import resolved_folder
 
-# Changes newer than this, at the start of a build, are not stored.
+# Changes newer than this, at the start of a build, make an entry racily clean.
 RACY_NANOSECONDS = 2_000_000_000
 
 
@@ -46,6 +47,8 @@ class FileRead:
     # The item's output_cache token, once stored: a rebuild keys its stages on it without
     # digesting the item again.
     token: str = ""
+    # The SHA-256 of the bytes read, for an entry kept while its file was racily clean.
+    digest: bytes = b""
 
 
 class ReadCache:
@@ -78,12 +81,24 @@ class ReadCache:
         self.changed[key] = max(info.st_mtime_ns, info.st_ctime_ns)
         return key
 
-    def get(self, key: str | None) -> FileRead | None:
+    def get(self, key: str | None, path: str) -> FileRead | None:
         if key is None:
             return None
-        found: Any = self.cache.lookup(key)
-        if not isinstance(found, FileRead):
+        entry: Any = self.cache.lookup(key)
+        if not (isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], FileRead)):
             return None
+        found: FileRead = entry[0]
+        racy = entry[1]
+        if racy:
+            # Kept while its file was racily clean: used only if its bytes are the ones read.
+            try:
+                with open(path, "rb") as handle:
+                    same = hashlib.sha256(handle.read()).digest() == found.digest
+            except OSError:
+                return None
+            if not same:
+                return None
+            self.store(key, found)
         if found.item is not None and found.token:
             self.tokens.append((found.item, found.token))
         return found
@@ -91,14 +106,20 @@ class ReadCache:
     def store(self, key: str | None, read: FileRead) -> None:
         """Keep what reading the file gave under the key made before reading it: a file changed
         since has another key, so the entry is only ever found for the bytes it was made of
-        or, should they have changed meanwhile, never. The read carries its item's token."""
+        or, should they have changed meanwhile, never. The read carries its item's token.
+
+        A file changed in the last moments is racily clean, as git says: another edit within
+        the same clock tick would keep its key. Its entry is kept marked, and the next build
+        compares the file's bytes with the digest of the ones read before using it (git
+        compares a racily clean entry's contents too)."""
         if read.item is not None and read.token:
             self.tokens.append((read.item, read.token))
         if key is None or read.consulted_files:
             return
-        if self.changed[key] > self.began - RACY_NANOSECONDS:
+        racy = self.changed[key] > self.began - RACY_NANOSECONDS
+        if racy and not read.digest:
             return
-        self.cache.store(key, read)
+        self.cache.store(key, (read, racy))
 
     def save(self) -> None:
         self.cache.save()
