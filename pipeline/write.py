@@ -107,6 +107,7 @@ class Staging:
         current_key = trees.tree_key(out_dir)
         self.current = manifests.get(current_key) if current_key is not None else None
         self.flushing: list[threading.Thread] = []
+        self.linking: threading.Thread | None = None
         self.filler = self._guarded(
             lambda: trees.Filler(
                 str(root),
@@ -148,14 +149,24 @@ class Staging:
                 os.rename(old, spare)
             except OSError:
                 _remove(old)
-        kept = {trees.tree_key(out_dir): written, trees.tree_key(spare): self.current or {}}
-        trees.save(out_dir, kept)
+            kept = {trees.tree_key(out_dir): written, trees.tree_key(spare): self.current or {}}
+            trees.save(out_dir, kept)
+        else:
+            # No earlier tree to keep (a first build): the spare is made of links to this one,
+            # so that the next build brings up to date the few files an edit changes rather
+            # than link every other one. Mostly system calls, in a thread, while the caller
+            # waits for the caches to be saved.
+            self.linking = threading.Thread(target=_linked_spare, args=(out_dir, spare, written))
+            self.linking.start()
 
     def abandon(self) -> None:
-        """Remove the staging folder, unless it was committed."""
+        """Remove the staging folder, unless it was committed; wait for the spare tree."""
         if self.folder is not None:
             _remove(self.folder)
             self.folder = None
+        if self.linking is not None:
+            self.linking.join()
+            self.linking = None
 
     def _guarded(self, work: Callable[[], T]) -> T:
         try:
@@ -170,6 +181,27 @@ class Staging:
             raise PipelineError(
                 f"writing {self.out_dir} failed: {reason}; the previous site is unchanged"
             ) from None
+
+
+def _linked_spare(out_dir: Path, spare: Path, written: trees.Manifest) -> None:
+    """Make `spare` a tree of hard links to out_dir's files, and record both trees (a link
+    shares its file's inode and times, so the manifest entries are the same). Should any of
+    it fail, the spare is removed: the next build only links more."""
+    try:
+        _remove(spare)
+        made: set[str] = set()
+        for relative in written:
+            target = os.path.join(spare, relative)
+            parent = os.path.dirname(target)
+            if parent not in made:
+                os.makedirs(parent, exist_ok=True)
+                made.add(parent)
+            os.link(os.path.join(out_dir, relative), target, follow_symlinks=False)
+    except OSError:
+        _remove(spare)
+        trees.save(out_dir, {trees.tree_key(out_dir): written})
+        return
+    trees.save(out_dir, {trees.tree_key(out_dir): written, trees.tree_key(spare): written})
 
 
 def _staging(out_dir: Path) -> Path:
