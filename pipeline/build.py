@@ -149,22 +149,21 @@ def _build(options: BuildOptions, stages: list[Callable[[Program], Outputs]] | N
         if cache is not None:
             cache.save()
         raise ContentError(report.problems, _failure_summary(report))
-    from .outputs import produce  # imported late: it pulls in the heavy search stage
+    from .outputs import WRITTEN_BY_WORKERS, produce  # late: it pulls in the search stage
 
     with build_lock(options.out_dir):
         remove_shipments(options.out_dir)
         # The site is written into a staging folder as its files are made: this process's own
-        # stages' files while the workers still run, each worker's as it ends, the pages last.
-        staging: list[Staging] = []
-
-        def write_early(files: Outputs) -> None:
-            if not staging:
-                staging.append(Staging(options.out_dir))
-            staging[0].put(files)
-            written.update(files)
-
+        # stages' files while the workers still run, some workers' by themselves, the others'
+        # as each ends, the pages last. Opened before the workers start, which inherit it.
+        staging = Staging(options.out_dir, taken=WRITTEN_BY_WORKERS)
         written: set[str] = set()
         saved = None
+
+        def write_early(files: Outputs) -> None:
+            staging.put(files)
+            written.update(files)
+
         try:
             # The read cache is saved in the background while the site is written, off the
             # critical path; the items' tokens it kept spare the stages digesting them again.
@@ -175,23 +174,19 @@ def _build(options: BuildOptions, stages: list[Callable[[Program], Outputs]] | N
                 cache.save if cache else None,
                 cache.tokens if cache else (),
                 write_early,
+                staging,
             )
             began = time.perf_counter()
-            if not staging:
-                staging.append(Staging(options.out_dir))
-            staging[0].put({k: v for k, v in files.items() if k not in written}, copies)
-            staging[0].commit()
+            staging.put({k: v for k, v in files.items() if k not in written}, copies)
+            staging.commit()
         finally:
-            if staging:
-                staging[0].abandon()
+            staging.abandon()
             if saved is not None:
                 saved()
     # Every stage in the order it ran, so a benchmark can show where a build spends its time.
     timings = {"read.check": read_seconds, **timings, "write.tree": time.perf_counter() - began}
-    size = sum(len(data) for data in files.values()) + sum(
-        p.stat().st_size for p in copies.values()
-    )
-    return BuildReport(report, options.out_dir, len(files) + len(copies), size, timings)
+    size = sum(entry.size for entry in staging.manifest.values())
+    return BuildReport(report, options.out_dir, len(staging.manifest), size, timings)
 
 
 def asset_version(files: Outputs) -> str:

@@ -17,7 +17,7 @@ from .layout import uses_day_pages
 from .model import Program
 from .output_cache import cache_folder
 from .page_cache import PageCache
-from .parallel import in_background, run_stages
+from .parallel import Sink, in_background, run_stages
 from .render import (
     DAY_TEMPLATE,
     PageSpec,
@@ -58,6 +58,9 @@ DEFAULT_STAGES: tuple[Stage, ...] = (
 # Run in forked workers on a large site, in DEFAULT_STAGES order: the longest, the search
 # index, first.
 HEAVY_STAGES = frozenset({"search_index.outputs", "calendar.outputs", "feeds.outputs"})
+# Heavy stages whose workers write their files into the staging folder themselves: nothing
+# here needs their bytes (the search files, which the assets' version is made of, come back).
+WRITTEN_BY_WORKERS = frozenset({"calendar.outputs", "feeds.outputs"})
 
 
 def produce(
@@ -67,13 +70,16 @@ def produce(
     save_also: Callable[[], None] | None = None,
     known_tokens: Iterable[tuple[object, str]] = (),
     write_early: Callable[[Outputs], None] | None = None,
+    sink: Sink | None = None,
 ) -> tuple[Outputs, dict[str, Path], dict[str, float], Callable[[], None]]:
     """Every output file (contents, and sources to copy), each stage's seconds, and what
     waits for the caches to be saved. The page cache and `save_also` (the read cache) are
     saved in the background (parallel.in_background) while the caller writes the site.
     `known_tokens` are items' cache tokens known already (output_cache.cache_folder).
     `write_early` is given the files this process made while the workers may still run,
-    then each worker's files as it is done, for the caller to start writing them."""
+    then each worker's files as it is done, for the caller to start writing them. The workers
+    of the stages `sink` takes put their files there themselves, and those files are not
+    among the ones returned (parallel.run_stages)."""
     from .build import asset_version
 
     # The search index, the calendars and the feeds are the heavy stages: on a large site they
@@ -124,6 +130,7 @@ def produce(
             meanwhile=meanwhile,
             arrived=write,
             ship_to=shipping_prefix(options.out_dir),
+            sink=sink,
         )
         began = time.perf_counter()
         version = asset_version(

@@ -17,8 +17,9 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from .model import Program
 
@@ -28,6 +29,7 @@ Stage = Callable[[Program], Outputs]
 # Below this many items a fork costs more than it saves.
 MIN_ITEMS = 300
 _program: Program | None = None
+_sink: Sink | None = None
 
 
 def stage_name(stage: Stage) -> str:
@@ -47,6 +49,7 @@ def run_stages(
     meanwhile: Callable[[Outputs], None] | None = None,
     arrived: Callable[[Outputs], None] | None = None,
     ship_to: Path | None = None,
+    sink: Sink | None = None,
 ) -> tuple[Outputs, dict[str, float]]:
     """Every stage's files (a path written by two stages is an error) and each stage's seconds.
 
@@ -54,13 +57,17 @@ def run_stages(
     be busy, and is given those stages' files: work that needs no worker's files overlaps
     the heavy stages. `arrived` is then given each worker's files as soon as it is done.
     Workers hand their files back through temporary files named `ship_to` + a suffix (in the
-    system's temporary folder by default)."""
-    global _program
+    system's temporary folder by default), except the stages `sink` takes: their workers put
+    their files in the sink themselves, and only what the sink says of them comes back (to
+    `sink.merge`); those files are then not among the ones returned."""
+    global _program, _sink
     cores = os.cpu_count() or 1
     parallel = _can_fork(cores, len(program.items))
     offload = [s for s in stages if parallel and stage_name(s) in heavy]
     results: dict[str, tuple[Outputs, float]] = {}
-    _program = program
+    sunk_names: set[str] = set()
+    # Workers inherit the program and the sink when forked, rather than unpickling them.
+    _program, _sink = program, sink
     try:
         pool = (
             # One worker per core (this process mostly waits for them): a heavy stage beyond
@@ -73,7 +80,7 @@ def run_stages(
             if offload
             else None
         )
-        futures: dict[str, Future[tuple[Shipped, float]]] = {}
+        futures: dict[str, Future[tuple[Shipped | Sunk, float]]] = {}
         if pool is not None:
             with pool:
                 futures = {stage_name(s): pool.submit(_timed_shipped, s, ship_to) for s in offload}
@@ -86,6 +93,12 @@ def run_stages(
                     names = {future: name for name, future in futures.items()}
                     for future in as_completed(futures.values()):
                         shipped, seconds = future.result()
+                        if isinstance(shipped, Sunk):
+                            assert sink is not None
+                            sink.merge(shipped.receipt)
+                            sunk_names.update(shipped.names)
+                            results[names[future]] = ({}, seconds)
+                            continue
                         results[names[future]] = (_received(shipped), seconds)
                         if arrived is not None:
                             arrived(results[names[future]][0])
@@ -97,12 +110,12 @@ def run_stages(
             if meanwhile is not None:
                 meanwhile(_merged(results.values()))
     finally:
-        _program = None
+        _program, _sink = None, None
     files: Outputs = {}
     timings: dict[str, float] = {}
     for stage in stages:
         produced, seconds = results[stage_name(stage)]
-        overlap = set(produced) & set(files)
+        overlap = set(produced) & (set(files) | sunk_names)
         if overlap:
             raise RuntimeError(f"two stages write {sorted(overlap)[0]}")
         files.update(produced)
@@ -114,13 +127,34 @@ def run_stages(
 Shipped = tuple[str, list[tuple[str, int, int]]]
 
 
-def _timed_shipped(stage: Stage, ship_to: Path | None) -> tuple[Shipped, float]:
+class Sink(Protocol):
+    """Where some stages' workers put their files themselves (write.Staging)."""
+
+    def takes(self, stage: str) -> bool: ...
+
+    def put_elsewhere(self, files: Outputs) -> Any: ...
+
+    def merge(self, receipt: Any) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Sunk:
+    """A worker's files, put in the sink: their names, and what the sink said of them."""
+
+    names: frozenset[str]
+    receipt: Any
+
+
+def _timed_shipped(stage: Stage, ship_to: Path | None) -> tuple[Shipped | Sunk, float]:
     """_timed(stage) in a worker, its files handed back through a temporary file.
 
     Through the pool's pipe, tens of megabytes go in pieces as this process's result thread
     gets its turn beside the rendering, and the worker waits all that time (half a second
     at 10,000 items, measured); written to a file, they are read back in one call."""
     files, seconds = _timed(stage)
+    sink = _sink
+    if sink is not None and sink.takes(stage_name(stage)):
+        return Sunk(frozenset(files), sink.put_elsewhere(files)), seconds
     if ship_to is None:
         fd, path = tempfile.mkstemp(prefix="pipeline-stage-")
     else:
@@ -147,14 +181,17 @@ def _received(shipped: Shipped) -> Outputs:
 
 
 def _discard_unreceived(
-    futures: dict[str, Future[tuple[Shipped, float]]], results: dict[str, Any]
+    futures: dict[str, Future[tuple[Shipped | Sunk, float]]], results: dict[str, Any]
 ) -> None:
     """Remove the files of workers whose results were never taken (a stage failed)."""
     for name, future in futures.items():
         if name in results:
             continue
         try:
-            (path, _places), _seconds = future.result()
+            shipped, _seconds = future.result()
+            if isinstance(shipped, Sunk):
+                continue
+            path, _places = shipped
         except BaseException:  # that worker's failure is reported where it was waited for
             continue
         with contextlib.suppress(OSError):

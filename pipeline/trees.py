@@ -202,6 +202,7 @@ class Filler:
         current_root: str,
         current: Manifest | None,
         same_as_current: Callable[[str, str, bytes], bool],
+        walked: bool = True,
     ) -> None:
         self.root = root
         self.place = place
@@ -209,10 +210,31 @@ class Filler:
         self.current_root = current_root
         self.current = current
         self.same_as_current = same_as_current
-        self.present, folders = walk(root)
-        self.folders = set(folders)
+        # Walked, root's files are known from the start and what is not put can be removed
+        # (`finish`). Not walked (a worker putting its stage's files, while this process
+        # walks), each file is looked up as it is put.
+        self.walked = walked
+        self.present: dict[str, os.stat_result] = {}
+        self.folders: set[str] = set()
+        if walked:
+            self.present, folders = walk(root)
+            self.folders = set(folders)
         self.made: set[str] = {root}
         self.manifest: Manifest = {}
+
+    def merge(self, manifest: Manifest) -> None:
+        """Count as put the files another Filler (not walked) put in root."""
+        for relative in manifest:
+            self.present.pop(relative, None)
+        self.manifest.update(manifest)
+
+    def _status(self, relative: str) -> os.stat_result | None:
+        if self.walked:
+            return self.present.get(relative)
+        try:
+            return os.lstat(os.path.join(self.root, relative))
+        except (FileNotFoundError, NotADirectoryError):
+            return None
 
     def put(self, files: Mapping[str, bytes], copies: Mapping[str, Path]) -> None:
         """Put these files (contents) and copies (source files)."""
@@ -220,7 +242,7 @@ class Filler:
         current = self.current if self.current is not None else {}
         for relative in sorted(files):
             data = files[relative]
-            status = present.get(relative)
+            status = self._status(relative)
             # Most files are unchanged by an edit and already in root: that is checked here,
             # inline, as it is done for tens of thousands of files.
             if status is not None and stat.S_ISREG(status.st_mode):
@@ -234,7 +256,7 @@ class Filler:
                     for proof in (mine, theirs):
                         if proof is not None and proof.digest == digest and proof.holds(status):
                             manifest[relative] = proof
-                            del present[relative]
+                            present.pop(relative, None)
                             break
                     else:
                         self._put(relative, Source(data, None))
@@ -246,7 +268,8 @@ class Filler:
     def _put(self, relative: str, source: Source) -> None:
         size = source.size()
         digest = ""
-        status = self.present.pop(relative, None)
+        status = self._status(relative)
+        self.present.pop(relative, None)
         if status is not None:
             proofs = [w for w in (self.known.get(relative), _get(self.current, relative)) if w]
             proofs = [w for w in proofs if w.holds(status) and w.size == size]
@@ -258,7 +281,7 @@ class Filler:
                     return
         # Only now the path is checked: one the walk found is inside root by construction.
         target = self.place(relative)
-        if status is not None:
+        if status is not None and not stat.S_ISDIR(status.st_mode):
             os.unlink(target)
         else:
             self._clear_way(relative)
@@ -283,6 +306,18 @@ class Filler:
         """Remove what the old tree has where this file's folders or the file itself go: a
         file where a folder is wanted, or a folder where a file is."""
         parts = relative.split("/")
+        if not self.walked:
+            for depth in range(1, len(parts) + 1):
+                path = os.path.join(self.root, *parts[:depth])
+                if os.path.isdir(path) and not os.path.islink(path):
+                    if depth == len(parts):
+                        shutil.rmtree(path)
+                elif os.path.lexists(path):
+                    os.unlink(path)
+                    return
+                else:
+                    return
+            return
         for depth in range(1, len(parts)):
             prefix = "/".join(parts[:depth])
             if self.present.pop(prefix, None) is not None:
@@ -300,6 +335,7 @@ class Filler:
 
     def finish(self) -> Manifest:
         """Remove every file not put and every folder left empty; root's manifest."""
+        assert self.walked, "only a walked root knows what was not put"
         for relative in self.present:
             os.unlink(os.path.join(self.root, relative))
         self.present = {}

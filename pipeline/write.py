@@ -93,7 +93,11 @@ class Staging:
     may be put in batches, as a build's stages finish. Use it under build_lock, and call
     `abandon` in any case: after a commit it does nothing."""
 
-    def __init__(self, out_dir: Path, protect: Iterable[Path] = ()) -> None:
+    def __init__(
+        self, out_dir: Path, protect: Iterable[Path] = (), taken: frozenset[str] = frozenset()
+    ) -> None:
+        """`taken` names the stages whose workers put their files themselves (parallel.py)."""
+        self.taken = taken
         self.out_dir = out_dir = _real(out_dir)
         _check_target(out_dir, protect)
         try:
@@ -103,24 +107,52 @@ class Staging:
             self.folder: Path | None = _staging(out_dir)
         except OSError as exc:
             raise PipelineError(f"cannot write beside {out_dir}: {exc.strerror}") from None
-        root = self.folder.resolve()
+        self.root = root = self.folder.resolve()
         current_key = trees.tree_key(out_dir)
         self.current = manifests.get(current_key) if current_key is not None else None
+        self.known = manifests.get(trees.tree_key(root) or (0, 0), {})
         self.flushing: list[threading.Thread] = []
         self.linking: threading.Thread | None = None
-        self.filler = self._guarded(
-            lambda: trees.Filler(
-                str(root),
-                lambda relative: _inside(root, relative),
-                manifests.get(trees.tree_key(root) or (0, 0), {}),
-                str(out_dir),
-                self.current,
-                _link_unchanged,
-            )
+        # Made (the staging folder walked) when this process first puts files in it.
+        self.walked: trees.Filler | None = None
+        # What the tree holds, once committed.
+        self.manifest: trees.Manifest = {}
+
+    def _filler(self, walked: bool = True) -> trees.Filler:
+        if walked and self.walked is not None:
+            return self.walked
+        root = self.root
+        filler = trees.Filler(
+            str(root),
+            lambda relative: _inside(root, relative),
+            self.known,
+            str(self.out_dir),
+            self.current,
+            _link_unchanged,
+            walked,
         )
+        if walked:
+            self.walked = filler
+        return filler
+
+    def takes(self, stage: str) -> bool:
+        """Whether a worker running this stage puts its files itself (put_elsewhere)."""
+        return stage in self.taken
+
+    def put_elsewhere(self, files: Mapping[str, bytes]) -> trees.Manifest:
+        """Put these files from another process (a forked worker, which inherited this
+        staging folder); what it returns is for `merge` here."""
+        # Should it fail, the staging folder is left to this process, which abandons it.
+        filler = self._guarded(lambda: self._filler(walked=False), abandon=False)
+        self._guarded(lambda: filler.put(files, {}), abandon=False)
+        return filler.manifest
+
+    def merge(self, manifest: trees.Manifest) -> None:
+        """Count as put the files put_elsewhere put."""
+        self._guarded(lambda: self._filler().merge(manifest))
 
     def put(self, files: Mapping[str, bytes], copies: Mapping[str, Path] | None = None) -> None:
-        self._guarded(lambda: self.filler.put(files, copies or {}))
+        self._guarded(lambda: self._filler().put(files, copies or {}))
         # The files put so far start on their way to the disk now, in the background, so the
         # sync before the swap has less left to wait for.
         folder = self.folder
@@ -135,7 +167,8 @@ class Staging:
     def _commit(self) -> None:
         staging, out_dir = self.folder, self.out_dir
         assert staging is not None
-        written = self.filler.finish()
+        written = self._filler().finish()
+        self.manifest = written
         staging.chmod(0o755)
         for thread in self.flushing:
             thread.join()
@@ -168,14 +201,16 @@ class Staging:
             self.linking.join()
             self.linking = None
 
-    def _guarded(self, work: Callable[[], T]) -> T:
+    def _guarded(self, work: Callable[[], T], abandon: bool = True) -> T:
         try:
             return work()
         except trees.VanishedSource as gone:
-            self.abandon()
+            if abandon:
+                self.abandon()
             raise PipelineError(f"{gone.path} disappeared during the build; build again") from None
         except OSError as exc:
-            self.abandon()
+            if abandon:
+                self.abandon()
             where = f" ({exc.filename})" if exc.filename else ""
             reason = f"{exc.strerror or exc}{where}"
             raise PipelineError(
