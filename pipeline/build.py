@@ -6,7 +6,7 @@ import gc
 import hashlib
 import os
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -189,12 +189,12 @@ def _build(options: BuildOptions, stages: list[Callable[[Program], Outputs]] | N
     return BuildReport(report, options.out_dir, len(staging.manifest), size, timings)
 
 
-def asset_version(files: Outputs) -> str:
-    """A short content hash, so browsers refetch assets exactly when they change."""
+def asset_version(digests: Mapping[str, str]) -> str:
+    """A short content hash, so browsers refetch assets exactly when they change: of each
+    asset's name and SHA-256 (hex), which a worker that wrote its files itself reports."""
     digest = hashlib.sha256()
-    for name in sorted(files):
-        digest.update(name.encode())
-        digest.update(files[name])
+    for name in sorted(digests):
+        digest.update(f"{name}\0{digests[name]}\n".encode())
     return digest.hexdigest()[:10]
 
 

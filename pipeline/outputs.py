@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
 import time
@@ -59,8 +60,9 @@ DEFAULT_STAGES: tuple[Stage, ...] = (
 # index, first.
 HEAVY_STAGES = frozenset({"search_index.outputs", "calendar.outputs", "feeds.outputs"})
 # Heavy stages whose workers write their files into the staging folder themselves: nothing
-# here needs their bytes (the search files, which the assets' version is made of, come back).
-WRITTEN_BY_WORKERS = frozenset({"calendar.outputs", "feeds.outputs"})
+# here needs their bytes (the assets' version takes the search files' digests, which the
+# staging folder records).
+WRITTEN_BY_WORKERS = HEAVY_STAGES
 
 
 def produce(
@@ -133,9 +135,15 @@ def produce(
             sink=sink,
         )
         began = time.perf_counter()
-        version = asset_version(
-            {k: v for k, v in files.items() if k.startswith(("assets/", "search/"))}
-        )
+        versioned = ("assets/", "search/")
+        digests = {
+            name: hashlib.sha256(data).hexdigest()
+            for name, data in files.items()
+            if name.startswith(versioned)
+        }
+        if sink is not None:
+            digests.update(sink.digests(versioned))
+        version = asset_version(digests)
         if early and _utf8(early[0]["index.html"]).count(stand_in.encode()) > 0:
             if cached:
                 files.update(cached[0].record(early[0], version))

@@ -136,6 +136,8 @@ class Sink(Protocol):
 
     def merge(self, receipt: Any) -> None: ...
 
+    def digests(self, prefixes: tuple[str, ...]) -> dict[str, str]: ...
+
 
 @dataclass(frozen=True, slots=True)
 class Sunk:

@@ -151,6 +151,11 @@ class Staging:
         """Count as put the files put_elsewhere put."""
         self._guarded(lambda: self._filler().merge(manifest))
 
+    def digests(self, prefixes: tuple[str, ...]) -> dict[str, str]:
+        """The SHA-256 (hex) of each file put so far whose path starts with one of these."""
+        manifest = self._guarded(self._filler).manifest
+        return {name: entry.digest for name, entry in manifest.items() if name.startswith(prefixes)}
+
     def put(self, files: Mapping[str, bytes], copies: Mapping[str, Path] | None = None) -> None:
         self._guarded(lambda: self._filler().put(files, copies or {}))
         # The files put so far start on their way to the disk now, in the background, so the
