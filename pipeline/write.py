@@ -150,6 +150,7 @@ class Staging:
     def merge(self, manifest: trees.Manifest) -> None:
         """Count as put the files put_elsewhere put."""
         self._guarded(lambda: self._filler().merge(manifest))
+        self._flush_ahead()
 
     def digests(self, prefixes: tuple[str, ...]) -> dict[str, str]:
         """The SHA-256 (hex) of each file put so far whose path starts with one of these."""
@@ -158,10 +159,14 @@ class Staging:
 
     def put(self, files: Mapping[str, bytes], copies: Mapping[str, Path] | None = None) -> None:
         self._guarded(lambda: self._filler().put(files, copies or {}))
+        self._flush_ahead()
+
+    def _flush_ahead(self) -> None:
         # The files put so far start on their way to the disk now, in the background, so the
-        # sync before the swap has less left to wait for.
+        # sync before the swap has less left to wait for. One flush at a time: a sync of the
+        # whole file system slows every write while it runs.
         folder = self.folder
-        if folder is not None:
+        if folder is not None and not any(thread.is_alive() for thread in self.flushing):
             self.flushing.append(threading.Thread(target=_fsync_tree, args=(folder,), daemon=True))
             self.flushing[-1].start()
 
