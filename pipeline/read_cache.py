@@ -28,8 +28,11 @@ from .model import Asset, Item, SiteConfig, record
 from .output_cache import OutputCache, token
 from .scan import resolved_folder
 
-# Changes newer than this, at the start of a build, make an entry racily clean.
+# Changes newer than this, at the start of a build, make an entry racily clean: two seconds
+# where the file system keeps whole seconds (FAT keeps even ones), a tenth of a second where
+# it keeps finer times (ext4, XFS, btrfs, APFS, NTFS), whose clock ticks every few ms.
 RACY_NANOSECONDS = 2_000_000_000
+RACY_NANOSECONDS_FINE = 100_000_000
 
 
 @record
@@ -116,7 +119,10 @@ class ReadCache:
             self.tokens.append((read.item, read.token))
         if key is None or read.consulted_files:
             return
-        racy = self.changed[key] > self.began - RACY_NANOSECONDS
+        changed = self.changed[key]
+        coarse = changed % 1_000_000_000 == 0
+        window = RACY_NANOSECONDS if coarse else min(RACY_NANOSECONDS, RACY_NANOSECONDS_FINE)
+        racy = changed > self.began - window
         if racy and not read.digest:
             return
         self.cache.store(key, (read, racy))

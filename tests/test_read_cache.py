@@ -13,6 +13,7 @@ from pipeline import read as read_module
 from pipeline import read_cache
 from pipeline.build import BuildOptions, build, check
 from pipeline.cache import cache_dir
+from pipeline.config import load_config
 from pipeline.errors import ContentError
 
 from .conftest import REPO
@@ -101,6 +102,7 @@ def test_a_file_changed_a_moment_ago_is_used_only_once_its_bytes_prove_the_same(
     """A racily clean entry: an edit in the same clock tick keeps size, times and inode (made
     here with utime), so only the file's bytes tell it changed."""
     monkeypatch.setattr(read_cache, "RACY_NANOSECONDS", 60 * 1_000_000_000)
+    monkeypatch.setattr(read_cache, "RACY_NANOSECONDS_FINE", 60 * 1_000_000_000)
     check(_options(site))
     assert _stored(site) > 0
     parsed: list[str] = []
@@ -160,3 +162,25 @@ def _stored(content: Path) -> int:
     from pipeline.output_cache import code_version
 
     return len(Store(cache_dir(content) / "read.pickle", code_version()).load())
+
+
+@pytest.mark.parametrize(("whole_seconds", "racy"), [(True, True), (False, False)])
+def test_the_racy_window_follows_the_file_systems_time_granularity(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, whole_seconds: bool, racy: bool
+) -> None:
+    """A change a second before the build is racy where times are whole seconds (FAT, HFS+),
+    not where they are finer, whose clock ticks in milliseconds."""
+    monkeypatch.setattr(read_cache, "RACY_NANOSECONDS", 2_000_000_000)
+    monkeypatch.setattr(read_cache, "RACY_NANOSECONDS_FINE", 100_000_000)
+    cache = read_cache.ReadCache(tmp_path, load_config(None))
+    path = tmp_path / "a.md"
+    path.write_text("x", encoding="utf-8")
+    second_ago = (cache.began - 1_000_000_000) // 1_000_000_000 * 1_000_000_000
+    stamp = second_ago if whole_seconds else second_ago + 123_456_789
+    key = cache.key(str(path), "a.md")
+    assert key is not None
+    cache.changed[key] = stamp
+    stored: list[object] = []
+    monkeypatch.setattr(cache.cache, "store", lambda _key, value: stored.append(value))
+    cache.store(key, read_cache.FileRead("a.md", None, False, (), (), False, digest=b"d"))
+    assert stored == [(stored[0][0], racy)]  # type: ignore[index]
