@@ -115,11 +115,13 @@ def outputs(program: Program) -> dict[str, bytes]:
     previous: SearchState | None = None
     tokens = [""] * len(program.items)
     known_ranges: dict[str, str] = {}
+    memo: dict[str, Any] = {}
     if store is not None:
         stored = store.load()
         found = stored.get("state")
         previous = from_saved(found) if isinstance(found, SearchState) else None
         known_ranges = stored.get("ranges") or {}
+        memo = {"deltas": stored.get("deltas")}
         tokens = [token(item) for item in program.items]
     state = assemble(list(FIELDS), program.items, tokens, _item_search, previous)
     index = weigh(FIELDS, state.postings)
@@ -141,9 +143,11 @@ def outputs(program: Program) -> dict[str, bytes]:
         editions,
         uses_day_pages(program),
         coded,
+        memo,
     )
     if store is not None:
-        store.replace({"state": for_saving(compacted(state, len(index.terms))), "ranges": ranges})
+        state = for_saving(compacted(state, len(index.terms)))
+        store.replace({"state": state, "ranges": ranges, "deltas": memo.get("deltas")})
     return files
 
 

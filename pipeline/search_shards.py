@@ -17,6 +17,7 @@ Files, each a script so the page also searches when opened from file://:
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
 from itertools import pairwise
@@ -127,12 +128,13 @@ def shard_files(
     edition_names: Mapping[str, str],
     day_pages: bool = False,
     coded: Callable[[list[str]], str] = front_coded,
+    memo: dict[str, Any] | None = None,
 ) -> dict[str, bytes]:
     """Every search file of the site, keyed by its path under dist/. `card_texts` holds each
     document's result card as json_text, `meta` what the filters need of it; `edition_names`
     maps each edition's id to its name, in the program's order. `coded` is front_coded, or
-    a memo of it."""
-    rows = _RowTexts(index)
+    a memo of it; `memo` keeps, from build to build, the postings' positions as text."""
+    rows = _RowTexts(index, memo if memo is not None else {})
     ranges = _ranges(index, RANGE_BYTES)
     files = _range_files(rows, ranges)
     card_files = _card_files(card_texts, CARDS_PER_FILE)
@@ -160,17 +162,27 @@ class _RowTexts:
     the delta-coded positions and the weights]. Numbers are turned to text in bulk, as one
     comma-separated string per array; a run of postings is then a slice of it."""
 
-    def __init__(self, index: TermArrays) -> None:
+    def __init__(self, index: TermArrays, memo: dict[str, Any]) -> None:
         self.index = index
         positions = index.positions.astype(np.int64)
-        deltas = positions.copy()
-        deltas[1:] -= positions[:-1]
-        # Each (term, field) run starts from 0 again.
-        firsts = index.starts[:-1]
-        firsts = firsts[firsts < len(positions)]
-        deltas[firsts] = positions[firsts]
-        self.deltas, self.delta_offsets = _joined_numbers(deltas)
-        self.weights, self.weight_offsets = _joined_numbers(index.weights)
+        # An edit moves weights, hardly ever positions: their text is kept, under a digest
+        # of the positions and of where each run starts, for the next build (`memo`).
+        key = hashlib.sha256(positions.tobytes() + index.starts.astype(np.int64).tobytes())
+        known = memo.get("deltas")
+        if isinstance(known, tuple) and len(known) == 3 and known[0] == key.digest():
+            self.deltas, offsets = known[1], known[2]
+        else:
+            deltas = positions.copy()
+            deltas[1:] -= positions[:-1]
+            # Each (term, field) run starts from 0 again.
+            firsts = index.starts[:-1]
+            firsts = firsts[firsts < len(positions)]
+            deltas[firsts] = positions[firsts]
+            self.deltas, offsets = _joined_numbers(deltas)
+        memo["deltas"] = (key.digest(), self.deltas, offsets)
+        self.delta_offsets = offsets.tolist()
+        self.weights, weight_offsets = _joined_numbers(index.weights)
+        self.weight_offsets = weight_offsets.tolist()
         self.starts = index.starts.tolist()
 
     def row(self, number: int) -> str:
@@ -189,7 +201,7 @@ class _RowTexts:
         return "[" + ",".join(parts) + "]"
 
 
-def _joined_numbers(values: np.ndarray) -> tuple[str, list[int]]:
+def _joined_numbers(values: np.ndarray) -> tuple[str, np.ndarray]:
     """The integers as one comma-separated text (with a trailing comma), and where each one's
     text starts, plus one offset past the end."""
     numbers = values.astype(np.int64)
@@ -203,7 +215,7 @@ def _joined_numbers(values: np.ndarray) -> tuple[str, list[int]]:
     digits = 1 + np.searchsorted(powers, np.abs(numbers), side="right") + (numbers < 0)
     offsets = np.zeros(len(numbers) + 1, dtype=np.int64)
     np.cumsum(digits + 1, out=offsets[1:])
-    return text + ",", offsets.tolist()
+    return text + ",", offsets
 
 
 def _range_files(rows: _RowTexts, ranges: list[tuple[int, int]]) -> dict[str, bytes]:
