@@ -123,3 +123,21 @@ def test_a_vocabulary_left_with_many_unused_words_is_cut_down(
     assert _files(smaller) == _files(state) == _files(_state(items))
     items = _edits(items, random.Random(5))
     assert _files(_state(items, smaller)) == _files(_state(items))
+
+
+def test_numbers_are_joined_as_str_would_write_them() -> None:
+    import numpy as np
+
+    from pipeline.search_shards import _joined_numbers
+
+    rng = np.random.default_rng(1)
+    for values in (
+        np.array([], dtype=np.int64),
+        np.array([0, -5, 7, 10, 99, 100, -1000, 123456789012345]),
+        rng.integers(-(10**12), 10**12, 1000),
+        rng.integers(0, 3000, 5000),
+    ):
+        text, offsets = _joined_numbers(values)
+        assert text == "".join(f"{int(n)}," for n in values)
+        starts = np.cumsum([0, *(len(str(int(n))) + 1 for n in values)])
+        assert offsets.tolist() == starts.tolist()
