@@ -163,7 +163,7 @@ def _normalized(name: str) -> str:
 
 
 class OutputCache:
-    """Memoised per-item values of one stage; `get` computes whatever is not stored."""
+    """Memoised per-item values of one stage; `get_each` computes whatever is not stored."""
 
     def __init__(self, stage: str, salt: str = "") -> None:
         # `salt` stands for whatever else the values depend on (a template's source, say); it
@@ -179,16 +179,13 @@ class OutputCache:
     def enabled(self) -> bool:
         return self.path is not None
 
-    def get(self, compute: Callable[..., T], *args: Any) -> T:
-        """compute(*args), or what it returned last time for the same function and arguments
-        (compared by repr: the arguments are frozen values whose repr shows all they hold)."""
-        return self.get_each(compute, args[:-1], args[-1:])[0] if args else compute()
-
     def get_each(
         self, compute: Callable[..., T], shared: tuple[Any, ...], each: Sequence[Any]
     ) -> list[T]:
-        """[get(compute, *shared, value) for value in each], with the shared arguments'
-        part of every key worked out once."""
+        """[compute(*shared, value) for value in each], each value what compute returned last
+        time for the same function and arguments (compared by repr: the arguments are frozen
+        values whose repr shows all they hold); the shared arguments' part of every key is
+        worked out once."""
         if self.path is None:
             return [compute(*shared, value) for value in each]
         parts = (self.salt, compute.__module__, compute.__qualname__, *map(_token, shared))

@@ -42,6 +42,27 @@ def _generated(tmp_path: Path) -> tuple[Path, Path]:
     return generate(site, 300), site / "pipeline.toml"
 
 
+def _counting_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the pages rendered (not taken from the page cache) from now on."""
+    from pipeline import page_cache
+
+    rendered: list[str] = []
+    original = page_cache.PageCache.page
+
+    def counting(
+        self: page_cache.PageCache, name: str, template: str, context: object, render: Any
+    ) -> str | bytes:
+        def counted() -> str:
+            rendered.append(name)
+            html: str = render()
+            return html
+
+        return original(self, name, template, context, counted)
+
+    monkeypatch.setattr(page_cache.PageCache, "page", counting)
+    return rendered
+
+
 def _edit(content: Path) -> None:
     target = sorted(content.rglob("*.md"))[len(list(content.rglob("*.md"))) // 2]
     target.write_text(target.read_text(encoding="utf-8") + "\nEdited.\n", encoding="utf-8")
@@ -180,26 +201,12 @@ def test_the_page_cache_renders_again_only_the_pages_an_edit_touches(
     """An edit to one item's title re-renders its day page and the page that lists its
     edition; every other page comes from the cache, with this build's asset version in it, and
     the site is byte for byte the one a plain build writes."""
-    from pipeline import page_cache
 
     content, config = _sample_with_day_pages(tmp_path)
     out = tmp_path / "dist"
     monkeypatch.delenv("PIPELINE_NO_CACHE", raising=False)
     build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
-    rendered: list[str] = []
-    original = page_cache.PageCache.page
-
-    def counting(
-        self: page_cache.PageCache, name: str, template: str, context: object, render: Any
-    ) -> str:
-        def counted() -> str:
-            rendered.append(name)
-            html: str = render()
-            return html
-
-        return original(self, name, template, context, counted)
-
-    monkeypatch.setattr(page_cache.PageCache, "page", counting)
+    rendered = _counting_renders(monkeypatch)
     build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
     assert rendered == []
     target = next(p for p in sorted(content.rglob("*.md")) if p.read_text().count("\ntitle: ") == 1)
@@ -221,27 +228,13 @@ def test_an_edit_re_renders_its_own_day_page_not_the_other_days_of_its_edition(
 ) -> None:
     """A day page reads of its edition only the name, the infos and the time zone: an edit on
     one day of a two-day edition leaves the other day's page cached."""
-    from pipeline import page_cache
 
     content, config = _sample_with_day_pages(tmp_path)
     out = tmp_path / "dist"
     monkeypatch.delenv("PIPELINE_NO_CACHE", raising=False)
     build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
     assert (out / "frugal-ml-25-2025-05-13.html").is_file()
-    rendered: list[str] = []
-    original = page_cache.PageCache.page
-
-    def counting(
-        self: page_cache.PageCache, name: str, template: str, context: object, render: Any
-    ) -> str:
-        def counted() -> str:
-            rendered.append(name)
-            html: str = render()
-            return html
-
-        return original(self, name, template, context, counted)
-
-    monkeypatch.setattr(page_cache.PageCache, "page", counting)
+    rendered = _counting_renders(monkeypatch)
     target = content / "frugal-ml-25" / "keynote-saito.md"
     assert "2025-05-12" in target.read_text(encoding="utf-8")
     text = target.read_text(encoding="utf-8").replace('\ntitle: "', '\ntitle: "Renamed ', 1)
