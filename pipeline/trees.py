@@ -144,21 +144,31 @@ def file_digest(path: Path) -> str:
 def walk(root: str) -> tuple[dict[str, os.stat_result], list[str]]:
     """Every regular file under root (relative path -> lstat) and every folder, deepest first.
     Anything else (a link, a socket) is removed: a tree this module fills holds neither, and
-    write.py's path checks rely on it."""
+    write.py's path checks rely on it.
+
+    Workers may be putting their files meanwhile (Filler not walked): a file replaced under
+    the walk is missed or seen with either status, which their merge then overrides."""
     files: dict[str, os.stat_result] = {}
     folders: list[str] = []
 
     def visit(folder: str, prefix: str) -> None:
-        with os.scandir(folder) as entries:
+        try:
+            listing = os.scandir(folder)
+        except FileNotFoundError:
+            return
+        with listing as entries:
             for entry in entries:
                 relative = prefix + entry.name
-                if entry.is_dir(follow_symlinks=False):
-                    visit(entry.path, relative + "/")
-                    folders.append(relative)
-                elif entry.is_file(follow_symlinks=False):
-                    files[relative] = entry.stat(follow_symlinks=False)
-                else:
-                    os.unlink(entry.path)
+                try:
+                    if entry.is_dir(follow_symlinks=False):
+                        visit(entry.path, relative + "/")
+                        folders.append(relative)
+                    elif entry.is_file(follow_symlinks=False):
+                        files[relative] = entry.stat(follow_symlinks=False)
+                    else:
+                        os.unlink(entry.path)
+                except FileNotFoundError:
+                    continue
 
     visit(root, "")
     return files, folders

@@ -131,3 +131,34 @@ def test_a_manifest_of_other_trees_is_not_used(tmp_path: Path) -> None:
     out.mkdir()
     (out / "index.html").write_bytes(b"page 1")
     assert trees.tree_key(out) not in trees.load(out)
+
+
+def test_a_file_removed_under_the_walk_is_passed_over(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers put their files while this process walks the staging folder: a file a worker
+    replaces between the listing and its status is missed, not an error."""
+    (tmp_path / "sub").mkdir()
+    for name in ("a", "b", "sub/c"):
+        (tmp_path / name).write_bytes(b"x")
+    listing = os.scandir
+
+    class Listed:
+        """The folder's entries as listed now, one file removed before they are looked at."""
+
+        def __init__(self, folder: str) -> None:
+            with listing(folder) as entries:
+                self.entries = list(entries)
+            if folder == str(tmp_path):
+                (tmp_path / "a").unlink()
+
+        def __enter__(self) -> list[os.DirEntry[str]]:
+            return self.entries
+
+        def __exit__(self, *exc: object) -> None:
+            pass
+
+    monkeypatch.setattr(trees.os, "scandir", Listed)
+    files, folders = trees.walk(str(tmp_path))
+    assert sorted(files) == ["b", "sub/c"]
+    assert folders == ["sub"]
