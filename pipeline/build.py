@@ -19,7 +19,7 @@ from .output_cache import cache_folder
 from .program import assemble
 from .read import read_content
 from .read_cache import ReadCache
-from .write import Staging, build_lock, remove_shipments
+from .write import Staging, build_lock
 
 Outputs = dict[str, bytes]
 
@@ -152,10 +152,9 @@ def _build(options: BuildOptions, stages: list[Callable[[Program], Outputs]] | N
     from .outputs import WRITTEN_BY_WORKERS, produce  # late: it pulls in the search stage
 
     with build_lock(options.out_dir):
-        remove_shipments(options.out_dir)
         # The site is written into a staging folder as its files are made: this process's own
-        # stages' files while the workers still run, some workers' by themselves, the others'
-        # as each ends, the pages last. Opened before the workers start, which inherit it.
+        # stages' files while the workers still run, the workers' by themselves, the pages
+        # last. Opened before the workers start, which inherit it.
         staging = Staging(options.out_dir, taken=WRITTEN_BY_WORKERS)
         written: set[str] = set()
         saved = None

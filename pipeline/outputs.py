@@ -31,7 +31,6 @@ from .render import (
 )
 from .resources import lunr_js, static_dir
 from .template_cache import SignedBytecodeCache
-from .write import shipping_prefix
 
 if TYPE_CHECKING:
     from .build import BuildOptions, Outputs
@@ -79,7 +78,7 @@ def produce(
     saved in the background (parallel.in_background) while the caller writes the site.
     `known_tokens` are items' cache tokens known already (output_cache.cache_folder).
     `write_early` is given the files this process made while the workers may still run,
-    then each worker's files as it is done, for the caller to start writing them. The workers
+    for the caller to start writing them. The workers
     of the stages `sink` takes put their files there themselves, and those files are not
     among the ones returned (parallel.run_stages)."""
     from .build import asset_version
@@ -130,8 +129,6 @@ def produce(
             chosen,
             HEAVY_STAGES,
             meanwhile=meanwhile,
-            arrived=write,
-            ship_to=shipping_prefix(options.out_dir),
             sink=sink,
         )
         began = time.perf_counter()

@@ -7,18 +7,15 @@ output stays byte-identical. Forked workers inherit the Program instead of unpic
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import ctypes.util
 import multiprocessing
 import os
 import signal
-import tempfile
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any, Protocol, TypeVar
 
 from .model import Program
@@ -47,19 +44,17 @@ def run_stages(
     stages: list[Stage],
     heavy: frozenset[str],
     meanwhile: Callable[[Outputs], None] | None = None,
-    arrived: Callable[[Outputs], None] | None = None,
-    ship_to: Path | None = None,
     sink: Sink | None = None,
 ) -> tuple[Outputs, dict[str, float]]:
     """Every stage's files (a path written by two stages is an error) and each stage's seconds.
 
     `meanwhile` runs here once this process's own stages are done, while workers may still
     be busy, and is given those stages' files: work that needs no worker's files overlaps
-    the heavy stages. `arrived` is then given each worker's files as soon as it is done.
-    Workers hand their files back through temporary files named `ship_to` + a suffix (in the
-    system's temporary folder by default), except the stages `sink` takes: their workers put
-    their files in the sink themselves, and only what the sink says of them comes back (to
-    `sink.merge`); those files are then not among the ones returned."""
+    the heavy stages. The workers of the stages `sink` takes put their files in the sink
+    themselves, and only what the sink says of them comes back (to `sink.merge`): tens of
+    megabytes through the pool's pipe would go in pieces, as this process's result thread gets
+    its turn beside the rendering, with the worker waiting (half a second at 10,000 items,
+    measured). Those files are then not among the ones returned."""
     global _program, _sink
     cores = os.cpu_count() or 1
     parallel = _can_fork(cores, len(program.items))
@@ -80,30 +75,23 @@ def run_stages(
             if offload
             else None
         )
-        futures: dict[str, Future[tuple[Shipped | Sunk, float]]] = {}
         if pool is not None:
             with pool:
-                futures = {stage_name(s): pool.submit(_timed_shipped, s, ship_to) for s in offload}
-                try:
-                    for stage in stages:
-                        if stage not in offload:
-                            results[stage_name(stage)] = _timed(stage)
-                    if meanwhile is not None:
-                        meanwhile(_merged(results.values()))
-                    names = {future: name for name, future in futures.items()}
-                    for future in as_completed(futures.values()):
-                        shipped, seconds = future.result()
-                        if isinstance(shipped, Sunk):
-                            assert sink is not None
-                            sink.merge(shipped.receipt)
-                            sunk_names.update(shipped.names)
-                            results[names[future]] = ({}, seconds)
-                            continue
-                        results[names[future]] = (_received(shipped), seconds)
-                        if arrived is not None:
-                            arrived(results[names[future]][0])
-                finally:
-                    _discard_unreceived(futures, results)
+                futures = {stage_name(s): pool.submit(_timed_in_worker, s) for s in offload}
+                for stage in stages:
+                    if stage not in offload:
+                        results[stage_name(stage)] = _timed(stage)
+                if meanwhile is not None:
+                    meanwhile(_merged(results.values()))
+                names = {future: name for name, future in futures.items()}
+                for future in as_completed(futures.values()):
+                    made, seconds = future.result()
+                    if isinstance(made, Sunk):
+                        assert sink is not None
+                        sink.merge(made.receipt)
+                        sunk_names.update(made.names)
+                        made = {}
+                    results[names[future]] = (made, seconds)
         else:
             for stage in stages:
                 results[stage_name(stage)] = _timed(stage)
@@ -121,10 +109,6 @@ def run_stages(
         files.update(produced)
         timings[stage_name(stage)] = seconds
     return files, timings
-
-
-# A worker's files, as the temporary file that holds them all and where each one lies in it.
-Shipped = tuple[str, list[tuple[str, int, int]]]
 
 
 class Sink(Protocol):
@@ -147,57 +131,14 @@ class Sunk:
     receipt: Any
 
 
-def _timed_shipped(stage: Stage, ship_to: Path | None) -> tuple[Shipped | Sunk, float]:
-    """_timed(stage) in a worker, its files handed back through a temporary file.
-
-    Through the pool's pipe, tens of megabytes go in pieces as this process's result thread
-    gets its turn beside the rendering, and the worker waits all that time (half a second
-    at 10,000 items, measured); written to a file, they are read back in one call."""
+def _timed_in_worker(stage: Stage) -> tuple[Outputs | Sunk, float]:
+    """_timed(stage) in a worker: its files, or, for a stage the sink takes, what the sink
+    said of them once the worker put them there."""
     files, seconds = _timed(stage)
     sink = _sink
     if sink is not None and sink.takes(stage_name(stage)):
         return Sunk(frozenset(files), sink.put_elsewhere(files)), seconds
-    if ship_to is None:
-        fd, path = tempfile.mkstemp(prefix="pipeline-stage-")
-    else:
-        ship_to.parent.mkdir(parents=True, exist_ok=True)
-        fd, path = tempfile.mkstemp(prefix=ship_to.name, dir=ship_to.parent)
-    places: list[tuple[str, int, int]] = []
-    at = 0
-    with os.fdopen(fd, "wb") as handle:
-        for name, data in files.items():
-            handle.write(data)
-            places.append((name, at, len(data)))
-            at += len(data)
-    return (path, places), seconds
-
-
-def _received(shipped: Shipped) -> Outputs:
-    path, places = shipped
-    try:
-        with open(path, "rb") as handle:
-            blob = handle.read()
-    finally:
-        os.unlink(path)
-    return {name: blob[at : at + size] for name, at, size in places}
-
-
-def _discard_unreceived(
-    futures: dict[str, Future[tuple[Shipped | Sunk, float]]], results: dict[str, Any]
-) -> None:
-    """Remove the files of workers whose results were never taken (a stage failed)."""
-    for name, future in futures.items():
-        if name in results:
-            continue
-        try:
-            shipped, _seconds = future.result()
-            if isinstance(shipped, Sunk):
-                continue
-            path, _places = shipped
-        except BaseException:  # that worker's failure is reported where it was waited for
-            continue
-        with contextlib.suppress(OSError):
-            os.unlink(path)
+    return files, seconds
 
 
 def _merged(results: Iterable[tuple[Outputs, float]]) -> Outputs:

@@ -76,7 +76,6 @@ def write_tree(
     """Replace out_dir with exactly `files` (contents) and `copies` (source files), atomically.
     Call it under build_lock. `protect` lists folders (the content) that out_dir must not hold
     or be: replacing them would delete an author's files."""
-    remove_shipments(out_dir)
     staging = Staging(out_dir, protect)
     try:
         staging.put(files, copies)
@@ -349,21 +348,6 @@ def _exchange(a: Path, b: Path) -> bool:
     if ctypes.get_errno() in (errno.EINVAL, errno.ENOSYS, errno.EXDEV, errno.ENOTSUP):
         return False
     raise OSError(ctypes.get_errno(), f"cannot swap {a} and {b}")
-
-
-def shipping_prefix(out_dir: Path) -> Path:
-    """Where a build's workers put the files they hand back (parallel.run_stages): beside the
-    output folder, so that what a killed build left there is removed by the next one."""
-    out_dir = _real(out_dir)
-    return out_dir.parent / f".{out_dir.name}.shipped-"
-
-
-def remove_shipments(out_dir: Path) -> None:
-    """Remove what the workers of a killed build left beside out_dir. Call it under
-    build_lock, before this build's workers start."""
-    prefix = shipping_prefix(out_dir)
-    for stale in prefix.parent.glob(f"{prefix.name}*"):
-        _remove(stale)
 
 
 def _recover(out_dir: Path) -> None:

@@ -1,5 +1,5 @@
-"""Heavy stages run in forked workers and hand their files back through temporary files,
-which never outlive the build, whether it succeeds, fails, or is killed."""
+"""Heavy stages run in forked workers; those a sink takes put their files there themselves,
+and only what the sink says of them comes back."""
 
 from __future__ import annotations
 
@@ -15,7 +15,9 @@ from pipeline.model import Program
 from pipeline.parallel import MIN_ITEMS, run_stages
 from pipeline.program import assemble
 from pipeline.read import read_content
-from pipeline.write import shipping_prefix, write_tree
+from pipeline.write import Staging
+
+two_cores = pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="workers need two cores")
 
 
 @pytest.fixture(scope="module")
@@ -28,7 +30,7 @@ def program(tmp_path_factory: pytest.TempPathFactory) -> Program:
 
 
 def _big(program: Program) -> dict[str, bytes]:
-    return {f"big/{item.id}.txt": item.title.encode() * 2000 for item in program.items}
+    return {f"big/{item.id}.txt": item.title.encode() * 200 for item in program.items}
 
 
 def _small(program: Program) -> dict[str, bytes]:
@@ -39,44 +41,44 @@ def _failing(program: Program) -> dict[str, bytes]:
     raise ValueError("this stage fails")
 
 
-HEAVY = frozenset({"test_parallel._big", "test_parallel._failing"})
-
-
-@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="workers need two cores")
-def test_a_workers_files_come_back_whole_and_its_file_is_removed(
+@two_cores
+def test_a_worker_puts_the_files_of_a_stage_the_sink_takes(
     program: Program, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("PIPELINE_NO_PARALLEL", raising=False)
-    arrived: list[str] = []
-    ship_to = tmp_path / ".dist.shipped-"
-    files, _seconds = run_stages(
-        program,
-        [_small, _big],
-        frozenset({"test_parallel._big"}),
-        arrived=lambda made: arrived.extend(made),
-        ship_to=ship_to,
-    )
-    assert files == {**_small(program), **_big(program)}
-    assert sorted(arrived) == sorted(_big(program))
-    assert list(tmp_path.iterdir()) == []
-
-
-@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="workers need two cores")
-def test_a_failed_stage_leaves_no_file_of_another_worker(
-    program: Program, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.delenv("PIPELINE_NO_PARALLEL", raising=False)
-    with pytest.raises(ValueError, match="this stage fails"):
-        run_stages(program, [_big, _failing], HEAVY, ship_to=tmp_path / ".dist.shipped-")
-    assert list(tmp_path.iterdir()) == []
-
-
-def test_files_a_killed_build_left_are_removed_by_the_next(tmp_path: Path) -> None:
     out = tmp_path / "dist"
-    left = Path(f"{shipping_prefix(out)}killed")
-    left.write_bytes(b"half of a stage's files")
-    write_tree(out, {"index.html": b"ok"}, {})
-    assert not left.exists()
+    staging = Staging(out, taken=frozenset({"test_parallel._big"}))
+    try:
+        files, _seconds = run_stages(
+            program, [_small, _big], frozenset({"test_parallel._big"}), sink=staging
+        )
+        assert files == _small(program)
+        staging.put(files)
+        staging.commit()
+    finally:
+        staging.abandon()
+    # The big files never came back, yet the site holds them: the worker wrote them.
+    expected = {**_small(program), **_big(program)}
+    tree = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert tree == expected
+    assert set(staging.manifest) == set(expected)
+
+
+@two_cores
+def test_a_stage_no_sink_takes_hands_its_files_back(
+    program: Program, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PIPELINE_NO_PARALLEL", raising=False)
+    files, _seconds = run_stages(program, [_small, _big], frozenset({"test_parallel._big"}))
+    assert files == {**_small(program), **_big(program)}
+
+
+@two_cores
+def test_a_failed_stage_fails_the_run(program: Program, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("PIPELINE_NO_PARALLEL", raising=False)
+    heavy = frozenset({"test_parallel._big", "test_parallel._failing"})
+    with pytest.raises(ValueError, match="this stage fails"):
+        run_stages(program, [_big, _failing], heavy)
 
 
 def test_a_build_leaves_nothing_beside_the_site_but_its_own(
