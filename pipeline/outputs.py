@@ -81,24 +81,24 @@ def produce(
     for the caller to start writing them. The workers
     of the stages `sink` takes put their files there themselves, and those files are not
     among the ones returned (parallel.run_stages)."""
-    from .build import asset_version
-
     # The search index, the calendars and the feeds are the heavy stages: on a large site they
     # run in forked workers while this process renders the pages.
     chosen = list(stages if stages is not None else DEFAULT_STAGES)
-    # The page needs the assets' version, which needs the search files; with the bundled
-    # index.html it is rendered while the workers run, with a random stand-in version that
-    # is replaced afterwards.
+    # The listing pages need the search files' version, which needs the search files; with the
+    # bundled templates every page is rendered while the workers run, with a random stand-in
+    # for that version, replaced afterwards. The assets' version is known by then (this
+    # process makes assets/), and the pages without a listing (the day pages) are written.
     stand_in = secrets.token_hex(16)
-    early: list[dict[str, str | bytes]] = []
+    early: dict[str, bytes] = {}
+    ready: dict[str, bytes] = {}
     spent: list[float] = []
     writing: list[float] = []
     savers: list[Callable[[], None]] = [save_also] if save_also is not None else []
     cached: list[PageCache] = []
 
     def meanwhile(own: Outputs) -> None:
-        render_early()
-        write(own)
+        render_early(own)
+        write({**own, **ready})
 
     def write(files: Outputs) -> None:
         if write_early is not None:
@@ -106,15 +106,24 @@ def produce(
             write_early(files)
             writing.append(time.perf_counter() - began)
 
-    def render_early() -> None:
-        if version_is_verbatim(env):
-            began = time.perf_counter()
-            # Pages whose contexts did not change since the last build come from the cache.
-            if folder is not None:
-                cached.append(PageCache(stand_in))
-                savers.append(cached[0].save)
-            early.append(_render(program, env, stand_in, cached[0] if cached else None))
-            spent.append(time.perf_counter() - began)
+    def render_early(own: Outputs) -> None:
+        if not version_is_verbatim(env):
+            return
+        began = time.perf_counter()
+        # Pages whose contexts did not change since the last build come from the cache.
+        if folder is not None:
+            cached.append(PageCache(stand_in))
+            savers.append(cached[0].save)
+        versions = (_version_of(own, "assets/"), stand_in)
+        pages = _render(program, env, versions, cached[0] if cached else None)
+        marker = stand_in.encode()
+        for name, html in pages.items():
+            data = _utf8(html)
+            if marker in data:
+                early[name] = data
+            else:
+                ready.update(_recorded(cached, {name: data}, stand_in, stand_in))
+        spent.append(time.perf_counter() - began)
 
     # Stages cache each item's output in .pipeline-cache/, so a one-file edit redoes one item.
     folder = None if os.environ.get("PIPELINE_NO_CACHE") else cache_dir(options.content_dir)
@@ -132,25 +141,13 @@ def produce(
             sink=sink,
         )
         began = time.perf_counter()
-        versioned = ("assets/", "search/")
-        digests = {
-            name: hashlib.sha256(data).hexdigest()
-            for name, data in files.items()
-            if name.startswith(versioned)
-        }
-        if sink is not None:
-            digests.update(sink.digests(versioned))
-        version = asset_version(digests)
-        if early and _utf8(early[0]["index.html"]).count(stand_in.encode()) > 0:
-            if cached:
-                files.update(cached[0].record(early[0], version))
-            else:
-                files.update(
-                    (name, _utf8(html).replace(stand_in.encode(), version.encode()))
-                    for name, html in early[0].items()
-                )
+        search_version = _version_of(files, "search/", sink)
+        if ready or early:
+            files.update(ready)
+            files.update(_recorded(cached, early, stand_in, search_version))
         else:
-            pages = _render(program, env, version)
+            versions = (_version_of(files, "assets/"), search_version)
+            pages = _render(program, env, versions)
             files.update((name, _utf8(html)) for name, html in pages.items())
     timings["render.page"] = time.perf_counter() - began + sum(spent)
     timings["write.early"] = sum(writing)
@@ -160,12 +157,40 @@ def produce(
     return files, copies, timings, wait
 
 
+def _version_of(files: Outputs, prefix: str, sink: Sink | None = None) -> str:
+    """The version (build.asset_version) of the files under `prefix`, among these and those
+    the sink's workers put."""
+    from .build import asset_version
+
+    digests = {
+        name: hashlib.sha256(data).hexdigest()
+        for name, data in files.items()
+        if name.startswith(prefix)
+    }
+    if sink is not None:
+        digests.update(sink.digests((prefix,)))
+    return asset_version(digests)
+
+
+def _recorded(
+    cached: list[PageCache], pages: dict[str, bytes], stand_in: str, version: str
+) -> dict[str, bytes]:
+    """The pages with the stand-in replaced by `version`, noted in the page cache if any."""
+    if cached:
+        return cached[0].record(pages, version)
+    old, new = stand_in.encode(), version.encode()
+    return {name: data.replace(old, new) for name, data in pages.items()}
+
+
 def _utf8(page: str | bytes) -> bytes:
     return page.encode("utf-8") if isinstance(page, str) else page
 
 
 def _render(
-    program: Program, env: Environment, version: str, cache: PageCache | None = None
+    program: Program,
+    env: Environment,
+    versions: tuple[str, str],
+    cache: PageCache | None = None,
 ) -> dict[str, str | bytes]:
     """index.html; with day pages (layout.py) one page per edition and day, and on a site of
     several editions a page per edition but the newest, which index.html lists."""
@@ -173,9 +198,10 @@ def _render(
     views = edition_views(program)
     # With day pages, each day's events go on its own page: none are needed for index.html.
     events = [] if day_pages else jsonld.events(program)
-    listings = listing_contexts(program, events, version, views)
+    asset_version, search_version = versions
+    listings = listing_contexts(program, events, asset_version, search_version, views)
     pages: list[PageSpec] = [(name, "index.html", context) for name, context in listings]
     if day_pages:
-        days = day_page_inputs(program, version, views)
+        days = day_page_inputs(program, asset_version, views)
         pages += [(name, DAY_TEMPLATE, inputs) for name, inputs in days]
     return render_pages(env, pages, cache)

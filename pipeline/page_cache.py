@@ -3,11 +3,11 @@
 A page is a pure function of its template and its context (frozen records all the way down),
 so a page whose context digests the same is the page rendered last time. Items are digested
 once per build (output_cache.token); every other record is digested field by field, once per
-object. The assets' version is left out of the key: pages are rendered with a stand-in version
-that is replaced once the assets are made (outputs.py).
+object. The search files' version is left out of the key: pages are rendered with a stand-in
+for it, replaced once the search files are made (outputs.py).
 
 The pages themselves are not stored: the last build wrote them into dist/. What is kept, per
-key, is that file's SHA-256 and where the assets' version stands in it. A page found is read
+key, is that file's SHA-256 and where the search files' version stands in it. A page found is read
 back from dist/, checked against the digest, and given this build's stand-in at those places;
 a page missing or changed there is rendered again.
 
@@ -18,7 +18,7 @@ key, and a site's own templates are rendered afresh each build.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import datetime
 
@@ -26,15 +26,15 @@ from .model import Item, record
 from .output_cache import previous_output, stage_store, token
 from .resources import templates_dir
 
-# The one field of a context that changes with every build's assets.
-_VERSION_FIELD = "asset_version"
+# The one field of a context that changes with every edit of the search's content.
+_VERSION_FIELD = "search_version"
 
 
 @record
 @dataclass(frozen=True, slots=True)
 class WrittenPage:
     """Where a page the last build wrote lies in dist/: its SHA-256, and the byte offsets at
-    which it holds the assets' version (`version_length` bytes each)."""
+    which it holds the search files' version (`version_length` bytes each)."""
 
     digest: bytes
     version_at: tuple[int, ...]
@@ -47,8 +47,8 @@ class PageCache:
         salt = "".join(f"{p.name}\0{p.read_text(encoding='utf-8')}\0" for p in sources)
         self.salt = hashlib.sha256(salt.encode("utf-8", "surrogatepass")).hexdigest()
         self.stand_in = stand_in
-        # Every page's entry changes each build (the version is in the page), so the few
-        # entries are written whole each time.
+        # The listing pages' entries change with every edit (the version is in them), so the
+        # few entries are written whole each time.
         self.store = stage_store("pages")
         found = self.store.load().get("pages") if self.store is not None else None
         self.last: dict[str, WrittenPage] = found if isinstance(found, dict) else {}
@@ -83,7 +83,7 @@ class PageCache:
         pieces.append(data[last:])
         return b"".join(pieces)
 
-    def record(self, rendered: dict[str, str | bytes], version: str) -> dict[str, bytes]:
+    def record(self, rendered: Mapping[str, str | bytes], version: str) -> dict[str, bytes]:
         """The pages as written, the stand-in they were rendered with replaced by `version`;
         each is noted for the next build, with where the version stands in it."""
         stand_in, final = self.stand_in.encode(), version.encode()

@@ -51,7 +51,11 @@ class PageContext:
     item_count: int
     paper_count: int
     json_ld: str
+    # Tags for browser caches: `asset_version` changes with assets/ (the style sheet and the
+    # scripts), `search_version` with search/. An edit changes only the second, which only
+    # the listing pages (this template) hold, so day pages stay as they were.
     asset_version: str
+    search_version: str
     # True when abstracts and papers live on day pages and this page lists items compactly.
     day_pages: bool = False
     # The editions this page lists (all of them, unless each edition has its own page).
@@ -135,6 +139,7 @@ def listing_contexts(
     program: Program,
     json_ld: list[dict[str, Any]],
     asset_version: str,
+    search_version: str,
     views: tuple[EditionView, ...] | None = None,
 ) -> list[tuple[str, PageContext]]:
     """(file name, context) of index.html and, on a site with edition pages (layout.py), of
@@ -156,6 +161,7 @@ def listing_contexts(
             # With day pages, each day's events are on its own page, not all of them here.
             json_ld=script_json([] if day_pages else events),
             asset_version=asset_version,
+            search_version=search_version,
             day_pages=day_pages,
             shown=listed,
             edition_pages=split,
@@ -189,7 +195,15 @@ class DayPageInputs:
         page cached; tests/test_rebuild.py checks the page is still right."""
         view = self.edition
         edition = (view.edition.id, view.edition.info, view.zone_label)
-        return (self.site, self.schedule, edition, self.day, self.previous, self.next)
+        return (
+            self.site,
+            self.schedule,
+            edition,
+            self.day,
+            self.previous,
+            self.next,
+            self.asset_version,
+        )
 
 
 def day_page_inputs(

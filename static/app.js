@@ -330,7 +330,10 @@
     if (parts.manifest.worker && location.protocol !== "file:" && window.Worker) {
       try {
         var assets = base + "assets/";
-        var tagged = version ? "?v=" + version : "";
+        // The scripts carry the assets' version (this script's own tag), not the search's.
+        var own = doc.querySelector('script[src*="assets/app.js"]');
+        var assetVersion = own && (/[?&]v=([^&]*)/.exec(own.src) || [])[1] || "";
+        var tagged = assetVersion ? "?v=" + assetVersion : "";
         engine = window.PipelineSearch.remote(parts.manifest, new Worker(assets + "search-worker.js" + tagged),
           [assets + "lunr.js" + tagged, assets + "search.js" + tagged], base, version, here);
       } catch (e) {

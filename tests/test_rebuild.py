@@ -260,13 +260,54 @@ def test_page_digests_follow_what_a_context_holds() -> None:
         when: date
         tags: tuple[str, ...]
         asset_version: str
+        search_version: str
 
     cache = PageCache("stand-in")
-    first = cache.digest(Context("A", date(2026, 1, 1), ("x",), "v1"))
-    assert first == cache.digest(Context("A", date(2026, 1, 1), ("x",), "v2"))  # version aside
+    first = cache.digest(Context("A", date(2026, 1, 1), ("x",), "a1", "s1"))
+    # The search files' version stands in the page at known places, not in its key.
+    assert first == cache.digest(Context("A", date(2026, 1, 1), ("x",), "a1", "s2"))
     for other in (
-        Context("B", date(2026, 1, 1), ("x",), "v1"),
-        Context("A", date(2026, 1, 2), ("x",), "v1"),
-        Context("A", date(2026, 1, 1), ("x", "y"), "v1"),
+        Context("B", date(2026, 1, 1), ("x",), "a1", "s1"),
+        Context("A", date(2026, 1, 2), ("x",), "a1", "s1"),
+        Context("A", date(2026, 1, 1), ("x", "y"), "a1", "s1"),
+        Context("A", date(2026, 1, 1), ("x",), "a2", "s1"),
     ):
         assert cache.digest(other) != first
+
+
+def test_an_edit_changes_the_search_version_only_and_only_on_listing_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Browsers keep the scripts and the style sheet across an edit (their ?v= stays), and the
+    day pages hold no search version: an edit changes its own day page and the listing pages,
+    whose search/manifest.js tag gets the new search files' version."""
+    import re
+
+    content, config = _sample_with_day_pages(tmp_path)
+    out = tmp_path / "dist"
+    monkeypatch.delenv("PIPELINE_NO_CACHE", raising=False)
+    build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
+    before = {name: data for name, data in _tree(out).items() if name.endswith(".html")}
+    target = content / "frugal-ml-25" / "keynote-saito.md"
+    text = target.read_text(encoding="utf-8").replace('\ntitle: "', '\ntitle: "Renamed ', 1)
+    target.write_text(text, encoding="utf-8")
+    build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
+    after = {name: data for name, data in _tree(out).items() if name.endswith(".html")}
+
+    def tags(page: bytes) -> dict[str, set[str]]:
+        found: dict[str, set[str]] = {}
+        for path, version in re.findall(rb'"((?:assets|search)/[^"?]+)\?v=([0-9a-f]+)"', page):
+            found.setdefault(path.decode().split("/")[0], set()).add(version.decode())
+        return found
+
+    listings = {name for name, page in before.items() if b"search/manifest.js" in page}
+    assert "index.html" in listings and len(listings) < len(before)
+    changed = {name for name in before if before[name] != after[name]}
+    assert changed == listings | {"frugal-ml-25-2025-05-12.html"}
+    for name in before:
+        old, new = tags(before[name]), tags(after[name])
+        assert len(old["assets"]) == 1 and old["assets"] == new["assets"], name
+        if name in listings:
+            assert len(old["search"]) == 1 and old["search"] != new["search"], name
+        else:
+            assert "search" not in old, name
