@@ -229,14 +229,10 @@ def weigh(fields: dict[str, int], postings: BuilderPostings) -> TermArrays:
     ordered_ids = np.asarray(by_js_order, dtype=np.int64)
     rank = np.empty(len(vocabulary), dtype=np.int64)
     rank[ordered_ids] = np.arange(len(ordered), dtype=np.int64)
-    # By term (lunr.js order), then field, then document: each (term, field) run is one
-    # posting list with ascending positions. A (term, field, document) is one posting, so one
-    # sort on a key made of all three orders them.
-    ranks = rank[ids]
-    order = np.argsort((ranks * width + field) * max(count, 1) + doc)
+    # Weighed where the postings lie (the Builder's order), then sorted: gathering one
+    # array costs less than gathering the five it is made from.
     field = field.astype(np.int64)
-    ids, doc, field, ranks = ids[order], doc[order], field[order], ranks[order]
-    tf = postings.frequencies[order].astype(np.float64)
+    tf = postings.frequencies.astype(np.float64)
     # lunr.py counts a term's documents field by field: its postings in every field.
     with_term = np.bincount(number[ids], minlength=len(met)).tolist()
     idf_by_number = [math.log(1 + abs((count - n + 0.5) / (n + 0.5))) for n in with_term]
@@ -245,11 +241,29 @@ def weigh(fields: dict[str, int], postings: BuilderPostings) -> TermArrays:
     boost = np.asarray([fields[name] for name in field_names], dtype=np.float64)[field]
     # The final `* 1` is the document boost lunr.py multiplies by.
     weights = thousandths_array(idf * ((K1 + 1) * tf) / (norm + tf) * boost * 1)
-    # Where each (term, field) run starts and ends in the sorted postings.
-    run_of = ranks * width + field
-    starts = np.searchsorted(run_of, np.arange(len(ordered) * width + 1, dtype=np.int64))
+    # By term (lunr.js order), then field, then document: each (term, field) run is one
+    # posting list with ascending positions. The Builder's order has the documents ascending
+    # already, so a stable sort on the run alone orders them.
+    run_of = rank[ids] * width + field
+    order = _stable_order(run_of)
+    runs = np.bincount(run_of, minlength=len(ordered) * width)
+    starts = np.concatenate((np.zeros(1, dtype=np.int64), np.cumsum(runs)))
+    doc, weights = doc[order], weights[order]
     numbers = tuple(number[ordered_ids].tolist())
     return TermArrays(tuple(field_names), count, tuple(ordered), numbers, starts, doc, weights)
+
+
+def _stable_order(keys: np.ndarray) -> np.ndarray:
+    """np.argsort(keys, kind="stable") for keys in [0, 2**32), in two passes of numpy's radix
+    sort on 16-bit digits: a third of the time of one comparison sort of the whole keys."""
+    top = int(keys.max()) if len(keys) else 0
+    if top >= 1 << 32:
+        return np.argsort(keys, kind="stable")
+    low = np.argsort((keys & 0xFFFF).astype(np.uint16), kind="stable")
+    if top < 1 << 16:
+        return low
+    high = (keys[low] >> 16).astype(np.uint16)
+    return low[np.argsort(high, kind="stable")]
 
 
 def thousandths(values: np.ndarray) -> list[int]:

@@ -89,3 +89,15 @@ def test_thousandths_are_pythons_round_even_next_to_a_half() -> None:
         values += [half, float(np.nextafter(half, 0.0)), float(np.nextafter(half, 100.0))]
     got = thousandths(np.asarray(values, dtype=np.float64))
     assert [n / 1000 for n in got] == [round(v, 3) for v in values]
+
+
+def test_stable_order_is_numpys_stable_argsort_for_keys_of_any_width() -> None:
+    import numpy as np
+
+    from pipeline.fast_index import _stable_order
+
+    generator = np.random.default_rng(7)
+    for top in (1, 300, 1 << 16, (1 << 16) + 5, 1 << 24, 1 << 40):
+        keys = generator.integers(0, top, 5000, dtype=np.int64)
+        assert (_stable_order(keys) == np.argsort(keys, kind="stable")).all(), top
+    assert len(_stable_order(np.zeros(0, dtype=np.int64))) == 0
