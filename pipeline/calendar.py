@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from .errors import PipelineError
 from .model import EditionInfo, Item, Program, SiteConfig
 from .output_cache import OutputCache
+from .parallel import after_result
 from .published import location, page_url, uid_host
 
 if TYPE_CHECKING:
@@ -52,7 +53,7 @@ def outputs(program: Program) -> dict[str, bytes]:
     for edition, entries in zip(program.editions, built, strict=True):
         name = f"{site.title}: {edition.info.name}"
         whole[f"calendar/{edition.id}.ics"] = _assemble(name, entries, zones)
-    cache.save()
+    after_result(cache.save)
     # The order the files were made in before the items' own files were cached.
     return {**whole, **files}
 

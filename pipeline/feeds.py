@@ -13,6 +13,7 @@ from typing import Any, NamedTuple
 
 from .model import Edition, EditionInfo, Item, Link, Paper, Person, Program, SiteConfig
 from .output_cache import token
+from .parallel import after_result
 from .published import (
     SCHEMA_NAME,
     TALKS_VERSION,
@@ -78,7 +79,7 @@ def outputs(program: Program) -> dict[str, bytes]:
             first = stop
     finally:
         _recurring.clear()
-    splicer.save()
+    after_result(splicer.save)
     return files_out
 
 

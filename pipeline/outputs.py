@@ -133,27 +133,36 @@ def produce(
         env = make_environment(options.content_dir.parent / "templates", compiled)
         if compiled.enabled:
             savers.append(compiled.save)
-        files, timings = run_stages(
+        files, timings, workers_done = run_stages(
             program,
             chosen,
             HEAVY_STAGES,
             meanwhile=meanwhile,
             sink=sink,
         )
-        began = time.perf_counter()
-        search_version = _version_of(files, "search/", sink)
-        if ready or early:
-            files.update(ready)
-            files.update(_recorded(cached, early, stand_in, search_version))
-        else:
-            versions = (_version_of(files, "assets/"), search_version)
-            pages = _render(program, env, versions)
-            files.update((name, _utf8(html)) for name, html in pages.items())
+        try:
+            began = time.perf_counter()
+            search_version = _version_of(files, "search/", sink)
+            if ready or early:
+                files.update(ready)
+                files.update(_recorded(cached, early, stand_in, search_version))
+            else:
+                versions = (_version_of(files, "assets/"), search_version)
+                pages = _render(program, env, versions)
+                files.update((name, _utf8(html)) for name, html in pages.items())
+        except BaseException:
+            workers_done()
+            raise
     timings["render.page"] = time.perf_counter() - began + sum(spent)
     timings["write.early"] = sum(writing)
     copies = {asset.target: Path(asset.source) for asset in program.assets}
-    # No worker is left by now, so the fork copies a process with one thread.
-    wait = in_background(savers, len(program.items))
+    saving = in_background(savers, len(program.items))
+
+    def wait() -> None:
+        saving()
+        # The workers save their caches once their files are handed over.
+        workers_done()
+
     return files, copies, timings, wait
 
 

@@ -11,11 +11,14 @@ import ctypes
 import ctypes.util
 import multiprocessing
 import os
+import pickle
 import signal
 import time
+import traceback
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from multiprocessing.connection import Connection, wait
 from typing import Any, Protocol, TypeVar
 
 from .model import Program
@@ -27,6 +30,8 @@ Stage = Callable[[Program], Outputs]
 MIN_ITEMS = 300
 _program: Program | None = None
 _sink: Sink | None = None
+# In a worker, the work its stages left for after their results (after_result).
+_after: list[Callable[[], None]] | None = None
 
 
 def stage_name(stage: Stage) -> str:
@@ -45,70 +50,191 @@ def run_stages(
     heavy: frozenset[str],
     meanwhile: Callable[[Outputs], None] | None = None,
     sink: Sink | None = None,
-) -> tuple[Outputs, dict[str, float]]:
-    """Every stage's files (a path written by two stages is an error) and each stage's seconds.
+) -> tuple[Outputs, dict[str, float], Callable[[], None]]:
+    """Every stage's files (a path written by two stages is an error), each stage's seconds,
+    and what waits for the workers' work left for after their files (after_result).
 
-    `meanwhile` runs here once this process's own stages are done, while workers may still
-    be busy, and is given those stages' files: work that needs no worker's files overlaps
-    the heavy stages. The workers of the stages `sink` takes put their files in the sink
-    themselves, and only what the sink says of them comes back (to `sink.merge`): tens of
-    megabytes through the pool's pipe would go in pieces, as this process's result thread gets
-    its turn beside the rendering, with the worker waiting (half a second at 10,000 items,
-    measured). Those files are then not among the ones returned."""
+    The heavy stages go to forked workers, which take them one at a time in `stages` order;
+    this process runs the others, then `meanwhile`, given those stages' files (work that
+    needs no worker's files overlaps the heavy stages), then takes any heavy stage no worker
+    has started yet. The stages `sink` takes put their files in the sink as they end, and
+    only what the sink says of them comes back (to `sink.merge`): tens of megabytes through a
+    pipe would go in pieces, as this process gets its turn beside the rendering, with the
+    worker waiting (half a second at 10,000 items, measured). Those files are then not among
+    the ones returned."""
     global _program, _sink
     cores = os.cpu_count() or 1
     parallel = _can_fork(cores, len(program.items))
     offload = [s for s in stages if parallel and stage_name(s) in heavy]
     results: dict[str, tuple[Outputs, float]] = {}
-    sunk_names: set[str] = set()
+    sunk_names: dict[str, frozenset[str]] = {}
+    workers: list[_Worker] = []
+
+    def receive(name: str, made: Outputs | Sunk, seconds: float) -> None:
+        if isinstance(made, Sunk):
+            assert sink is not None
+            sink.merge(made.receipt)
+            sunk_names[name] = made.names
+            made = {}
+        results[name] = (made, seconds)
+
     # Workers inherit the program and the sink when forked, rather than unpickling them.
     _program, _sink = program, sink
     try:
-        pool = (
-            # One worker per core (this process mostly waits for them): a heavy stage beyond
-            # that goes to the first worker free rather than take turns on a core.
-            ProcessPoolExecutor(
-                min(len(offload), cores),
-                mp_context=multiprocessing.get_context("fork"),
-                initializer=_die_with_parent,
-            )
-            if offload
-            else None
-        )
-        if pool is not None:
-            with pool:
-                futures = {stage_name(s): pool.submit(_timed_in_worker, s) for s in offload}
-                for stage in stages:
-                    if stage not in offload:
-                        results[stage_name(stage)] = _timed(stage)
-                if meanwhile is not None:
-                    meanwhile(_merged(results.values()))
-                names = {future: name for name, future in futures.items()}
-                for future in as_completed(futures.values()):
-                    made, seconds = future.result()
-                    if isinstance(made, Sunk):
-                        assert sink is not None
-                        sink.merge(made.receipt)
-                        sunk_names.update(made.names)
-                        made = {}
-                    results[names[future]] = (made, seconds)
-        else:
-            for stage in stages:
+        queue = _Queue(offload)
+        # One worker per core: this process mostly waits for them, or takes the last stage.
+        workers = [_Worker.start(queue) for _ in range(min(len(offload), cores))]
+        for stage in stages:
+            if stage not in offload:
                 results[stage_name(stage)] = _timed(stage)
-            if meanwhile is not None:
-                meanwhile(_merged(results.values()))
+        if meanwhile is not None:
+            meanwhile(_merged(results.values()))
+        while (taken := queue.take()) is not None:
+            receive(stage_name(taken), *_timed_in_worker(taken))
+        _receive_all(workers, [s for s in offload if stage_name(s) not in results], receive)
+    except BaseException:
+        # Nothing may write into the staging folder once the caller abandons it.
+        for worker in workers:
+            worker.stop()
+        raise
     finally:
         _program, _sink = None, None
     files: Outputs = {}
     timings: dict[str, float] = {}
+    written: set[str] = set()
     for stage in stages:
-        produced, seconds = results[stage_name(stage)]
-        overlap = set(produced) & (set(files) | sunk_names)
+        name = stage_name(stage)
+        produced, seconds = results[name]
+        names = sunk_names.get(name) or frozenset(produced)
+        overlap = names & written
         if overlap:
             raise RuntimeError(f"two stages write {sorted(overlap)[0]}")
+        written.update(names)
         files.update(produced)
-        timings[stage_name(stage)] = seconds
-    return files, timings
+        timings[name] = seconds
+    return files, timings, lambda: _finish(workers)
+
+
+def after_result(work: Callable[[], None]) -> None:
+    """Run `work` (saving a cache, say) once the stage's files are handed over: in a worker,
+    after all its stages' results have gone back, while the build goes on without waiting;
+    in this process, now."""
+    if _after is None:
+        work()
+    else:
+        _after.append(work)
+
+
+class _Queue:
+    """The heavy stages, each taken by one process (a worker or this one), in order."""
+
+    def __init__(self, stages: list[Stage]) -> None:
+        self.stages = stages
+        # In shared memory, made before the workers fork.
+        self.next = multiprocessing.get_context("fork").Value("i", 0)
+
+    def take(self) -> Stage | None:
+        with self.next.get_lock():
+            number = int(self.next.value)
+            if number >= len(self.stages):
+                return None
+            self.next.value = number + 1
+        return self.stages[number]
+
+
+@dataclass
+class _Worker:
+    """A forked process taking heavy stages and sending back each one's result."""
+
+    process: Any  # multiprocessing's forked Process
+    results: Connection
+
+    @classmethod
+    def start(cls, queue: _Queue) -> _Worker:
+        context = multiprocessing.get_context("fork")
+        receiving, sending = context.Pipe(duplex=False)
+        process = context.Process(target=_serve, args=(queue, sending), daemon=True)
+        process.start()
+        sending.close()
+        return cls(process, receiving)
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.terminate()
+        self.process.join()
+        self.results.close()
+
+
+def _receive_all(
+    workers: list[_Worker],
+    expected: list[Stage],
+    receive: Callable[[str, Outputs | Sunk, float], None],
+) -> None:
+    """receive(name, files, seconds) of each expected stage, as the workers send them; a
+    stage's failure is raised here, and so is a worker's end with a stage unfinished."""
+    missing = {stage_name(stage) for stage in expected}
+    running: dict[Connection, str | None] = {worker.results: None for worker in workers}
+    by_pipe = {worker.results: worker for worker in workers}
+    while missing and running:
+        for pipe in wait(list(running)):
+            assert isinstance(pipe, Connection)
+            try:
+                kind, name, outcome = pipe.recv()
+            except EOFError:
+                name = running.pop(pipe)
+                if name is not None:
+                    worker = by_pipe[pipe]
+                    worker.process.join()
+                    code = worker.process.exitcode
+                    raise RuntimeError(
+                        f"the worker running {name} ended (exit code {code})"
+                    ) from None
+                continue
+            if kind == "failed":
+                raise outcome
+            running[pipe] = name if kind == "started" else None
+            if kind == "done":
+                missing.discard(name)
+                receive(name, *outcome)
+    if missing:
+        raise RuntimeError(f"no worker ran {sorted(missing)[0]}")
+
+
+def _serve(queue: _Queue, results: Connection) -> None:
+    """A worker's life: heavy stages taken and each one's result sent, then the work they
+    left (after_result)."""
+    global _after
+    _die_with_parent()
+    _after = []
+    while (stage := queue.take()) is not None:
+        name = stage_name(stage)
+        results.send(("started", name, None))
+        try:
+            results.send(("done", name, _timed_in_worker(stage)))
+        except BaseException as exc:  # raised again in the process that waits for it
+            results.send(("failed", name, _portable(exc)))
+            return
+    results.close()
+    for work in _after:
+        work()
+
+
+def _portable(exc: BaseException) -> BaseException:
+    """The exception, with the worker's traceback as a note, or a RuntimeError that tells
+    it when it does not pickle."""
+    where = "".join(traceback.format_exception(exc))
+    try:
+        pickle.dumps(exc)
+    except Exception:
+        exc = RuntimeError(f"{type(exc).__name__}: {exc}")
+    exc.add_note(f"in a worker:\n{where}")
+    return exc
+
+
+def _finish(workers: list[_Worker]) -> None:
+    for worker in workers:
+        worker.process.join()
+        worker.results.close()
 
 
 class Sink(Protocol):

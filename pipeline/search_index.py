@@ -14,6 +14,7 @@ from .fast_index import FieldCounts, document_counts, serialize, term_index, wei
 from .layout import uses_day_pages
 from .model import Item, Paper, Program
 from .output_cache import stage_store, token
+from .parallel import after_result
 from .search_shards import front_coded, json_text, shard_files
 from .search_state import (
     ItemSearch,
@@ -146,8 +147,10 @@ def outputs(program: Program) -> dict[str, bytes]:
         memo,
     )
     if store is not None:
-        state = for_saving(compacted(state, len(index.terms)))
-        store.replace({"state": state, "ranges": ranges, "deltas": memo.get("deltas")})
+        kept = for_saving(compacted(state, len(index.terms)))
+        deltas = memo.get("deltas")
+        # Off the build's path when in a worker: after its files are handed over.
+        after_result(lambda: store.replace({"state": kept, "ranges": ranges, "deltas": deltas}))
     return files
 
 

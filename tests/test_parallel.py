@@ -4,6 +4,7 @@ and only what the sink says of them comes back."""
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from bench.generate import generate
 from pipeline.build import BuildOptions, build
 from pipeline.config import load_config
 from pipeline.model import Program
-from pipeline.parallel import MIN_ITEMS, run_stages
+from pipeline.parallel import MIN_ITEMS, after_result, run_stages
 from pipeline.program import assemble
 from pipeline.read import read_content
 from pipeline.write import Staging
@@ -41,6 +42,51 @@ def _failing(program: Program) -> dict[str, bytes]:
     raise ValueError("this stage fails")
 
 
+_TEST_PROCESS = os.getpid()
+
+
+def _dying(program: Program) -> dict[str, bytes]:
+    assert os.getpid() != _TEST_PROCESS, "meant for a worker"
+    os._exit(3)
+
+
+def _slow_a(program: Program) -> dict[str, bytes]:
+    time.sleep(1.5)
+    return {"a.pid": str(os.getpid()).encode()}
+
+
+def _slow_b(program: Program) -> dict[str, bytes]:
+    time.sleep(1.5)
+    return {"b.pid": str(os.getpid()).encode()}
+
+
+def _fast(program: Program) -> dict[str, bytes]:
+    return {"fast.pid": str(os.getpid()).encode()}
+
+
+def _pause(_files: dict[str, bytes]) -> None:
+    """A `meanwhile` long enough for a worker to take the heavy stage before this process
+    would (it takes a stage no worker has started once it is done)."""
+    time.sleep(0.5)
+
+
+# Where _leaving's work looks for the sign that the run's results are in, and writes what it saw.
+_SIGNS: list[Path] = []
+
+
+def _leaving(program: Program) -> dict[str, bytes]:
+    results_in, report = _SIGNS
+
+    def work() -> None:
+        deadline = time.monotonic() + 20
+        while not results_in.exists() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        report.write_text("after the results" if results_in.exists() else "before them")
+
+    after_result(work)
+    return {"left.txt": b"x"}
+
+
 @two_cores
 def test_a_worker_puts_the_files_of_a_stage_the_sink_takes(
     program: Program, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
@@ -49,9 +95,10 @@ def test_a_worker_puts_the_files_of_a_stage_the_sink_takes(
     out = tmp_path / "dist"
     staging = Staging(out, taken=frozenset({"test_parallel._big"}))
     try:
-        files, _seconds = run_stages(
+        files, _seconds, finish = run_stages(
             program, [_small, _big], frozenset({"test_parallel._big"}), sink=staging
         )
+        finish()
         assert files == _small(program)
         staging.put(files)
         staging.commit()
@@ -69,7 +116,8 @@ def test_a_stage_no_sink_takes_hands_its_files_back(
     program: Program, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("PIPELINE_NO_PARALLEL", raising=False)
-    files, _seconds = run_stages(program, [_small, _big], frozenset({"test_parallel._big"}))
+    files, _seconds, finish = run_stages(program, [_small, _big], frozenset({"test_parallel._big"}))
+    finish()
     assert files == {**_small(program), **_big(program)}
 
 
@@ -79,6 +127,57 @@ def test_a_failed_stage_fails_the_run(program: Program, monkeypatch: pytest.Monk
     heavy = frozenset({"test_parallel._big", "test_parallel._failing"})
     with pytest.raises(ValueError, match="this stage fails"):
         run_stages(program, [_big, _failing], heavy)
+
+
+@two_cores
+def test_a_worker_does_the_work_a_stage_leaves_once_its_results_are_in(
+    program: Program, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A stage's cache is saved after its files went back: the build does not wait for it."""
+    monkeypatch.delenv("PIPELINE_NO_PARALLEL", raising=False)
+    _SIGNS[:] = [tmp_path / "results-in", tmp_path / "report"]
+    heavy = frozenset({"test_parallel._leaving"})
+    files, _seconds, finish = run_stages(program, [_leaving], heavy, meanwhile=_pause)
+    assert files == {"left.txt": b"x"}
+    _SIGNS[0].touch()
+    finish()
+    assert _SIGNS[1].read_text() == "after the results"
+
+
+def test_without_workers_the_work_a_stage_leaves_is_done_at_once(
+    program: Program, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PIPELINE_NO_PARALLEL", "1")
+    done: list[str] = []
+    after_result(lambda: done.append("saved"))
+    assert done == ["saved"]
+
+
+@two_cores
+def test_a_worker_that_dies_fails_the_run_and_names_its_stage(
+    program: Program, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("PIPELINE_NO_PARALLEL", raising=False)
+    heavy = frozenset({"test_parallel._dying"})
+    with pytest.raises(RuntimeError, match=r"test_parallel\._dying ended \(exit code 3\)"):
+        run_stages(program, [_small, _dying], heavy, meanwhile=_pause)
+
+
+@two_cores
+def test_this_process_takes_a_heavy_stage_no_worker_has_started(
+    program: Program, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Once done with its own stages, this process takes the next heavy stage itself rather
+    than wait for a worker to be free (here the one worker is busy with the first)."""
+    monkeypatch.delenv("PIPELINE_NO_PARALLEL", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    stages = [_slow_a, _slow_b, _fast, _small]
+    heavy = frozenset(f"test_parallel.{s.__name__}" for s in stages[:3])
+    files, _seconds, finish = run_stages(program, stages, heavy, meanwhile=_pause)
+    finish()
+    ran_in = {name: int(pid) for name, pid in files.items() if name.endswith(".pid")}
+    assert ran_in["fast.pid"] == _TEST_PROCESS
+    assert _TEST_PROCESS not in (ran_in["a.pid"], ran_in["b.pid"])
 
 
 def test_a_build_leaves_nothing_beside_the_site_but_its_own(
