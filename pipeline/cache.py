@@ -16,6 +16,7 @@ from __future__ import annotations
 import gc
 import hashlib
 import hmac
+import mmap
 import os
 import pickle
 import secrets
@@ -107,12 +108,16 @@ def _pickled(entries: dict[Any, Any]) -> bytes:
 def _write_signed(path: Path, version: bytes, pickled: bytes) -> bytes:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        payload = version + pickled
-        signature = hmac.new(_signing_key(), payload, hashlib.sha256).digest()
+        # Signed and written in pieces: joining them would copy tens of megabytes twice.
+        signing = hmac.new(_signing_key(), version, hashlib.sha256)
+        signing.update(pickled)
+        signature = signing.digest()
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-")
         try:
             with os.fdopen(fd, "wb") as handle:
-                handle.write(signature + payload)
+                handle.write(signature)
+                handle.write(version)
+                handle.write(pickled)
             os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
@@ -127,24 +132,43 @@ def _load_signed(path: Path, version: bytes) -> tuple[dict[Any, Any], bytes, int
     this version, else ({}, b"", 0)."""
     nothing: tuple[dict[Any, Any], bytes, int] = ({}, b"", 0)
     try:
-        blob = path.read_bytes()
         key = _signing_key()
-    except OSError:
+        with open(path, "rb") as handle:
+            size = os.fstat(handle.fileno()).st_size
+            if size <= 32 + len(version):
+                return nothing
+            # Mapped rather than read: the pages the file system holds are used as they are,
+            # not copied into fresh memory (a rebuild loads tens of megabytes of caches, and
+            # every fresh page costs a fault).
+            with mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ) as mapped:
+                found = _unpickled_signed(mapped, key, version)
+    except (OSError, ValueError):
         return nothing
-    signature, payload = blob[:32], blob[32:]
-    # A pickle is only loaded once its signature proves this user's builds wrote it.
-    if not hmac.compare_digest(signature, hmac.new(key, payload, hashlib.sha256).digest()):
+    if found is None:
         return nothing
-    if payload[: len(version)] != version:
-        return nothing
-    # Unpickling makes a great many objects and no cycles: collections would only rescan them.
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        entries = pickle.loads(payload[len(version) :])
-    except Exception:  # a signed but unreadable cache is just a cold cache
-        return nothing
-    finally:
-        if enabled:
-            gc.enable()
-    return (entries, signature, len(blob)) if isinstance(entries, dict) else nothing
+    entries, signature = found
+    return (entries, signature, size) if isinstance(entries, dict) else nothing
+
+
+def _unpickled_signed(mapped: mmap.mmap, key: bytes, version: bytes) -> tuple[Any, bytes] | None:
+    """What the mapped file holds, once its signature proves this user's builds wrote it with
+    this version; every view of the mapping is released on return, so it can be closed."""
+    with memoryview(mapped) as blob, blob[32:] as payload:
+        signature = bytes(blob[:32])
+        # A pickle is only loaded once its signature proves this user's builds wrote it.
+        if not hmac.compare_digest(signature, hmac.new(key, payload, hashlib.sha256).digest()):
+            return None
+        if payload[: len(version)] != version:
+            return None
+        # Unpickling makes a great many objects and no cycles: collections would only rescan
+        # them.
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            with payload[len(version) :] as pickled:
+                return pickle.loads(pickled), signature
+        except Exception:  # a signed but unreadable cache is just a cold cache
+            return None
+        finally:
+            if enabled:
+                gc.enable()
