@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from itertools import pairwise
 from json.encoder import encode_basestring
 from pathlib import Path
 from typing import Any
@@ -180,24 +179,25 @@ class _RowTexts:
             deltas[firsts] = positions[firsts]
             self.deltas, offsets = _joined_numbers(deltas)
         memo["deltas"] = (key.digest(), self.deltas, offsets)
-        self.delta_offsets = offsets.tolist()
         self.weights, weight_offsets = _joined_numbers(index.weights)
-        self.weight_offsets = weight_offsets.tolist()
-        self.starts = index.starts.tolist()
+        # Where each (term, field) run's text starts in each: only these are ever sliced at.
+        self.delta_at = offsets[index.starts].tolist()
+        self.weight_at = weight_offsets[index.starts].tolist()
 
     def row(self, number: int) -> str:
         width = len(self.index.fields)
         parts = [encode_basestring(self.index.terms[number]), str(self.index.numbers[number])]
-        bounds = self.starts[number * width : (number + 1) * width + 1]
-        deltas, delta_offsets = self.deltas, self.delta_offsets
-        weights, weight_offsets = self.weights, self.weight_offsets
-        for first, stop in pairwise(bounds):
+        runs = range(number * width, (number + 1) * width)
+        deltas, delta_at = self.deltas, self.delta_at
+        weights, weight_at = self.weights, self.weight_at
+        for run in runs:
+            first, stop = delta_at[run], delta_at[run + 1]
             if first == stop:
                 parts += ("[]", "[]")
                 continue
             # Each number's text ends one character before the next one's offset (the comma).
-            parts.append("[" + deltas[delta_offsets[first] : delta_offsets[stop] - 1] + "]")
-            parts.append("[" + weights[weight_offsets[first] : weight_offsets[stop] - 1] + "]")
+            parts.append("[" + deltas[first : stop - 1] + "]")
+            parts.append("[" + weights[weight_at[run] : weight_at[run + 1] - 1] + "]")
         return "[" + ",".join(parts) + "]"
 
 
