@@ -11,14 +11,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from . import early_search
 from .cache import cache_dir
 from .config import find_config, load_config
 from .errors import ContentError, Problem
 from .model import Program
 from .output_cache import cache_folder
+from .parallel import Early
 from .program import assemble
 from .read import read_content
 from .read_cache import ReadCache
+from .stage_names import WRITTEN_BY_WORKERS
 from .write import Staging, build_lock
 
 Outputs = dict[str, bytes]
@@ -85,8 +88,11 @@ def check(options: BuildOptions) -> CheckReport:
     return report
 
 
-def _check(options: BuildOptions) -> tuple[CheckReport, ReadCache | None]:
-    """check(), and the read cache, unsaved: a build saves it while its heavy stages run."""
+def _check(
+    options: BuildOptions, early: Early | None = None
+) -> tuple[CheckReport, ReadCache | None]:
+    """check(), and the read cache, unsaved: a build saves it while its heavy stages run.
+    An `early` search worker (early_search.py) surveys the content folder meanwhile."""
     config_path = options.config_path or find_config(options.content_dir)
     config = load_config(config_path)
     if not options.content_dir.is_dir():
@@ -97,7 +103,8 @@ def _check(options: BuildOptions) -> tuple[CheckReport, ReadCache | None]:
     folder = None if os.environ.get("PIPELINE_NO_CACHE") else cache_dir(options.content_dir)
     with cache_folder(folder):
         cache = ReadCache(options.content_dir.resolve(), config) if folder else None
-        result = read_content(options.content_dir, config, cache)
+        surveyed = early_search.survey_of(early) if early is not None and cache else None
+        result = read_content(options.content_dir, config, cache, surveyed)
     program, more = assemble(result, config)
     problems = [_prefixed(p, options.content_dir) for p in result.problems + more]
     if config.is_default and program.items:
@@ -143,45 +150,73 @@ def build(
 
 def _build(options: BuildOptions, stages: list[Callable[[Program], Outputs]] | None) -> BuildReport:
     began = time.perf_counter()
-    report, cache = _check(options)
+    with build_lock(options.out_dir):
+        # On a rebuild, the search stage makes ready in a worker while the content is read.
+        folder = None if os.environ.get("PIPELINE_NO_CACHE") else cache_dir(options.content_dir)
+        early = (
+            early_search.start(options.content_dir, folder, options.out_dir)
+            if stages is None
+            else None
+        )
+        try:
+            return _locked_build(options, stages, began, early)
+        finally:
+            if early is not None:
+                early.close()
+
+
+def _locked_build(
+    options: BuildOptions,
+    stages: list[Callable[[Program], Outputs]] | None,
+    began: float,
+    early: Early | None,
+) -> BuildReport:
+    report, cache = _check(options, early)
     read_seconds = time.perf_counter() - began
     if report.errors and not options.keep_going:
         if cache is not None:
             cache.save()
         raise ContentError(report.problems, _failure_summary(report))
-    from .outputs import WRITTEN_BY_WORKERS, produce  # late: it pulls in the search stage
+    # The site is written into a staging folder as its files are made: this process's own
+    # stages' files while the workers still run, the workers' by themselves, the pages last.
+    # Opened before the workers start, which inherit it.
+    staging = Staging(options.out_dir, taken=WRITTEN_BY_WORKERS)
+    written: set[str] = set()
+    saved = None
 
-    with build_lock(options.out_dir):
-        # The site is written into a staging folder as its files are made: this process's own
-        # stages' files while the workers still run, the workers' by themselves, the pages
-        # last. Opened before the workers start, which inherit it.
-        staging = Staging(options.out_dir, taken=WRITTEN_BY_WORKERS)
-        written: set[str] = set()
-        saved = None
+    def write_early(files: Outputs) -> None:
+        staging.put(files)
+        written.update(files)
 
-        def write_early(files: Outputs) -> None:
-            staging.put(files)
-            written.update(files)
+    try:
+        if early is not None:
+            assert cache is not None
+            folder = cache_dir(options.content_dir)
+            place = staging.elsewhere()
+            if not early_search.hand_over(early, report.program, folder, cache.tokens, place):
+                early.close()
+                early = None
+        from .outputs import produce  # late: it pulls in the stages
 
-        try:
-            # The read cache is saved in the background while the site is written, off the
-            # critical path; the items' tokens it kept spare the stages digesting them again.
-            files, copies, timings, saved = produce(
-                report.program,
-                options,
-                stages,
-                cache.save if cache else None,
-                cache.tokens if cache else (),
-                write_early,
-                staging,
-            )
-            began = time.perf_counter()
-            staging.put({k: v for k, v in files.items() if k not in written}, copies)
-            staging.commit()
-        finally:
-            staging.abandon()
-            if saved is not None:
-                saved()
+        # The read cache is saved in the background while the site is written, off the
+        # critical path; the items' tokens it kept spare the stages digesting them again.
+        files, copies, timings, saved = produce(
+            report.program,
+            options,
+            stages,
+            cache.save if cache else None,
+            cache.tokens if cache else (),
+            write_early,
+            staging,
+            early,
+        )
+        began = time.perf_counter()
+        staging.put({k: v for k, v in files.items() if k not in written}, copies)
+        staging.commit()
+    finally:
+        staging.abandon()
+        if saved is not None:
+            saved()
     # Every stage in the order it ran, so a benchmark can show where a build spends its time.
     timings = {"read.check": read_seconds, **timings, "write.tree": time.perf_counter() - began}
     size = sum(entry.size for entry in staging.manifest.values())

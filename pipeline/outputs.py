@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib
 import os
 import secrets
 import time
@@ -12,13 +13,13 @@ from typing import TYPE_CHECKING
 
 from jinja2 import Environment
 
-from . import calendar, feeds, headers, jsonld, search_index
+from . import calendar, feeds, headers, jsonld
 from .cache import cache_dir
 from .layout import uses_day_pages
 from .model import Program
 from .output_cache import cache_folder
 from .page_cache import PageCache
-from .parallel import Sink, in_background, run_stages
+from .parallel import Early, Sink, in_background, run_stages
 from .render import (
     DAY_TEMPLATE,
     PageSpec,
@@ -30,6 +31,7 @@ from .render import (
     version_is_verbatim,
 )
 from .resources import lunr_js, static_dir
+from .stage_names import HEAVY_STAGES
 from .template_cache import SignedBytecodeCache
 
 if TYPE_CHECKING:
@@ -46,22 +48,27 @@ def static_assets(_program: Program) -> Outputs:
     return files
 
 
+class _ImportedStage:
+    """A stage whose module is imported when the stage first runs: the search stage pulls in
+    numpy, which a build whose workers run it never needs in its own process."""
+
+    def __init__(self, module: str, name: str) -> None:
+        # What parallel.stage_name reads.
+        self.__module__ = f"{__package__}.{module}"
+        self.__name__ = name
+
+    def __call__(self, program: Program) -> Outputs:
+        stage: Stage = getattr(importlib.import_module(self.__module__), self.__name__)
+        return stage(program)
+
+
 DEFAULT_STAGES: tuple[Stage, ...] = (
     static_assets,
-    search_index.outputs,
+    _ImportedStage("search_index", "outputs"),
     feeds.outputs,
     calendar.outputs,
     headers.outputs,
 )
-
-
-# Run in forked workers on a large site, in DEFAULT_STAGES order: the longest, the search
-# index, first.
-HEAVY_STAGES = frozenset({"search_index.outputs", "calendar.outputs", "feeds.outputs"})
-# Heavy stages whose workers write their files into the staging folder themselves: nothing
-# here needs their bytes (the assets' version takes the search files' digests, which the
-# staging folder records).
-WRITTEN_BY_WORKERS = HEAVY_STAGES
 
 
 def produce(
@@ -72,6 +79,7 @@ def produce(
     known_tokens: Iterable[tuple[object, str]] = (),
     write_early: Callable[[Outputs], None] | None = None,
     sink: Sink | None = None,
+    early: Early | None = None,
 ) -> tuple[Outputs, dict[str, Path], dict[str, float], Callable[[], None]]:
     """Every output file (contents, and sources to copy), each stage's seconds, and what
     waits for the caches to be saved. The page cache and `save_also` (the read cache) are
@@ -89,7 +97,7 @@ def produce(
     # for that version, replaced afterwards. The assets' version is known by then (this
     # process makes assets/), and the pages without a listing (the day pages) are written.
     stand_in = secrets.token_hex(16)
-    early: dict[str, bytes] = {}
+    awaiting: dict[str, bytes] = {}
     ready: dict[str, bytes] = {}
     spent: list[float] = []
     writing: list[float] = []
@@ -120,7 +128,7 @@ def produce(
         for name, html in pages.items():
             data = _utf8(html)
             if marker in data:
-                early[name] = data
+                awaiting[name] = data
             else:
                 ready.update(_recorded(cached, {name: data}, stand_in, stand_in))
         spent.append(time.perf_counter() - began)
@@ -139,13 +147,14 @@ def produce(
             HEAVY_STAGES,
             meanwhile=meanwhile,
             sink=sink,
+            early=early,
         )
         try:
             began = time.perf_counter()
             search_version = _version_of(files, "search/", sink)
-            if ready or early:
+            if ready or awaiting:
                 files.update(ready)
-                files.update(_recorded(cached, early, stand_in, search_version))
+                files.update(_recorded(cached, awaiting, stand_in, search_version))
             else:
                 versions = (_version_of(files, "assets/"), search_version)
                 pages = _render(program, env, versions)

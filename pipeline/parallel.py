@@ -50,6 +50,7 @@ def run_stages(
     heavy: frozenset[str],
     meanwhile: Callable[[Outputs], None] | None = None,
     sink: Sink | None = None,
+    early: Early | None = None,
 ) -> tuple[Outputs, dict[str, float], Callable[[], None]]:
     """Every stage's files (a path written by two stages is an error), each stage's seconds,
     and what waits for the workers' work left for after their files (after_result).
@@ -61,11 +62,15 @@ def run_stages(
     only what the sink says of them comes back (to `sink.merge`): tens of megabytes through a
     pipe would go in pieces, as this process gets its turn beside the rendering, with the
     worker waiting (half a second at 10,000 items, measured). Those files are then not among
-    the ones returned."""
+    the ones returned. The stage an `early` worker runs (start_early), already handed what it
+    needs, is neither run here nor queued: its result is awaited with the workers'."""
     global _program, _sink
     cores = os.cpu_count() or 1
     parallel = _can_fork(cores, len(program.items))
-    offload = [s for s in stages if parallel and stage_name(s) in heavy]
+    begun = {early.name} if early is not None else set()
+    offload = [
+        s for s in stages if parallel and stage_name(s) in heavy and stage_name(s) not in begun
+    ]
     results: dict[str, tuple[Outputs, float]] = {}
     sunk_names: dict[str, frozenset[str]] = {}
     workers: list[_Worker] = []
@@ -82,16 +87,22 @@ def run_stages(
     _program, _sink = program, sink
     try:
         queue = _Queue(offload)
-        # One worker per core: this process mostly waits for them, or takes the last stage.
-        workers = [_Worker.start(queue) for _ in range(min(len(offload), cores))]
+        # One worker per core, the early one among them: this process mostly waits for them,
+        # or takes the last stage.
+        spare_cores = max(cores - len(begun), 1)
+        workers = [_Worker.start(queue) for _ in range(min(len(offload), spare_cores))]
         for stage in stages:
-            if stage not in offload:
+            if stage not in offload and stage_name(stage) not in begun:
                 results[stage_name(stage)] = _timed(stage)
         if meanwhile is not None:
             meanwhile(_merged(results.values()))
         while (taken := queue.take()) is not None:
             receive(stage_name(taken), *_timed_in_worker(taken))
-        _receive_all(workers, [s for s in offload if stage_name(s) not in results], receive)
+        if early is not None:
+            workers.append(early.worker)
+            early.taken = True
+        expected = [stage_name(s) for s in offload if stage_name(s) not in results]
+        _receive_all(workers, [*expected, *begun], receive, early)
     except BaseException:
         # Nothing may write into the staging folder once the caller abandons it.
         for worker in workers:
@@ -167,13 +178,16 @@ class _Worker:
 
 def _receive_all(
     workers: list[_Worker],
-    expected: list[Stage],
+    expected: list[str],
     receive: Callable[[str, Outputs | Sunk, float], None],
+    early: Early | None = None,
 ) -> None:
     """receive(name, files, seconds) of each expected stage, as the workers send them; a
     stage's failure is raised here, and so is a worker's end with a stage unfinished."""
-    missing = {stage_name(stage) for stage in expected}
+    missing = set(expected)
     running: dict[Connection, str | None] = {worker.results: None for worker in workers}
+    if early is not None:
+        running[early.worker.results] = early.name
     by_pipe = {worker.results: worker for worker in workers}
     while missing and running:
         for pipe in wait(list(running)):
@@ -198,6 +212,99 @@ def _receive_all(
                 receive(name, *outcome)
     if missing:
         raise RuntimeError(f"no worker ran {sorted(missing)[0]}")
+
+
+@dataclass
+class Early:
+    """A heavy stage's worker forked before the Program is read: it makes ready what needs no
+    Program (imports, its cache) on the core the reading leaves idle, is then told what it
+    needs of the Program (`ask`, `tell`), and run_stages awaits its result with the other
+    workers'. `stop` ends it, unless run_stages took it in (then the build waits for it)."""
+
+    name: str
+    worker: _Worker
+    # Whether run_stages awaits it (and the build then waits for it to end).
+    taken: bool = False
+
+    def tell(self, message: Any) -> None:
+        self.worker.results.send(message)
+
+    def ask(self, message: Any) -> Any:
+        """Send the message; the worker's reply."""
+        self.tell(message)
+        return self.receive()
+
+    def receive(self) -> Any:
+        """What the worker says next (Talk.reply)."""
+        try:
+            kind, _name, reply = self.worker.results.recv()
+        except EOFError:
+            self.worker.process.join()
+            code = self.worker.process.exitcode
+            raise RuntimeError(f"the worker running {self.name} ended (exit code {code})") from None
+        if kind == "failed":
+            raise reply
+        return reply
+
+    def close(self) -> None:
+        """Wait for the worker to end once run_stages took it in; else end it now."""
+        if self.taken:
+            self.worker.process.join()
+            self.worker.results.close()
+        else:
+            self.worker.stop()
+
+
+class Talk:
+    """An early worker's side of the talk with the build (Early.ask and tell)."""
+
+    def __init__(self, name: str, pipe: Connection) -> None:
+        self.name = name
+        self.pipe = pipe
+        # When the build first spoke: the stage's time runs from then.
+        self.began: float | None = None
+
+    def receive(self) -> Any:
+        message = self.pipe.recv()
+        if self.began is None:
+            self.began = time.perf_counter()
+        return message
+
+    def reply(self, message: Any) -> None:
+        self.pipe.send(("reply", self.name, message))
+
+
+def start_early(name: str, serve: Callable[[Talk], Outputs | Sunk | None]) -> Early | None:
+    """A worker running serve(talk) for the stage `name`, whose result is that stage's (None:
+    it declined, having said so in the talk); None where workers cannot be forked."""
+    if not _can_fork(os.cpu_count() or 1, MIN_ITEMS):
+        return None
+    context = multiprocessing.get_context("fork")
+    here, there = context.Pipe(duplex=True)
+    process = context.Process(target=_serve_early, args=(name, serve, there), daemon=True)
+    process.start()
+    there.close()
+    return Early(name, _Worker(process, here))
+
+
+def _serve_early(
+    name: str, serve: Callable[[Talk], Outputs | Sunk | None], pipe: Connection
+) -> None:
+    global _after
+    _die_with_parent()
+    _after = []
+    talk = Talk(name, pipe)
+    try:
+        made = serve(talk)
+        seconds = time.perf_counter() - (talk.began or time.perf_counter())
+        if made is not None:
+            pipe.send(("done", name, (made, seconds)))
+    except BaseException as exc:  # raised again in the process that waits for it
+        pipe.send(("failed", name, _portable(exc)))
+        return
+    pipe.close()
+    for work in _after:
+        work()
 
 
 def _serve(queue: _Queue, results: Connection) -> None:

@@ -13,7 +13,7 @@ from .item_reader import ItemReader, ReadResult, slugify, split_authors
 from .model import SiteConfig
 from .output_cache import token
 from .parallel import map_forked
-from .read_cache import FileRead, ReadCache
+from .read_cache import FileRead, ReadCache, Survey
 from .scan import Unreadable, read_file, scan_files
 from .text import split_body
 
@@ -21,22 +21,33 @@ __all__ = ["ReadResult", "read_content", "slugify", "split_authors"]
 
 
 def read_content(
-    content_dir: Path, config: SiteConfig, cache: ReadCache | None = None
+    content_dir: Path,
+    config: SiteConfig,
+    cache: ReadCache | None = None,
+    surveyed: Survey | None = None,
 ) -> ReadResult:
     """Read every content file; with a cache (read_cache.py), files unchanged since the last
-    build are taken from it and only the others are read."""
+    build are taken from it and only the others are read. `surveyed` is the folder's survey
+    (read_cache.survey), when made already for this build."""
     result = ReadResult()
     root = content_dir.resolve()
-    found, skipped = scan_files(content_dir)
+    if surveyed is not None and cache is not None:
+        cache.surveyed(surveyed)
+        found, skipped, found_keys = surveyed.found, surveyed.skipped, surveyed.keys
+    else:
+        (found, skipped), found_keys = scan_files(content_dir), None
     result.problems.extend(skipped)
     chosen: list[tuple[str, str]] = []
-    for path, relative in found:
+    keys: list[str | None] = []
+    for number, (path, relative) in enumerate(found):
         if any(fnmatch.fnmatch(relative, pattern) for pattern in config.exclude):
             result.excluded.append(relative)
             continue
         result.files.append(relative)
         chosen.append((path, relative))
-    keys = [cache.key(path, relative) for path, relative in chosen] if cache else []
+        if cache is not None:
+            key = found_keys[number] if found_keys is not None else cache.key(path, relative)
+            keys.append(key)
     reads: list[FileRead | None] = (
         [cache.get(k, path) for k, (path, _) in zip(keys, chosen, strict=True)]
         if cache

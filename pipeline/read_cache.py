@@ -26,7 +26,7 @@ from typing import Any
 from .errors import Problem
 from .model import Asset, Item, SiteConfig, record
 from .output_cache import OutputCache, token
-from .scan import resolved_folder
+from .scan import resolved_folder, scan_files
 
 # Changes newer than this, at the start of a build, make an entry racily clean: two seconds
 # where the file system keeps whole seconds (FAT keeps even ones), a tenth of a second where
@@ -54,6 +54,57 @@ class FileRead:
     digest: bytes = b""
 
 
+@dataclass(frozen=True, slots=True)
+class Survey:
+    """The content folder's files (scan.scan_files) and each one's key, made before the read
+    cache is loaded, possibly in another process (early_search.py). `changed` maps each key to
+    when its file last changed; `began` is when the survey began."""
+
+    found: list[tuple[str, str]]
+    skipped: list[Problem]
+    keys: list[str | None]
+    changed: dict[str, int]
+    began: int
+
+
+def survey(content_dir: Path) -> Survey:
+    """Every content file (path, relative path) and its key (ReadCache.key)."""
+    began = time.time_ns()
+    found, skipped = scan_files(content_dir)
+    root = content_dir.resolve()
+    folders: dict[str, tuple[str, bool]] = {}
+    changed: dict[str, int] = {}
+    keys = [_key(path, relative, root, folders, changed) for path, relative in found]
+    return Survey(found, skipped, keys, changed, began)
+
+
+def _key(
+    path: str,
+    relative: str,
+    root: Path,
+    folders: dict[str, tuple[str, bool]],
+    changed: dict[str, int],
+) -> str | None:
+    """The file's key, or None when it cannot be cached (a link, or outside the folder); when
+    its file last changed goes into `changed`."""
+    try:
+        info = os.lstat(path)
+    except OSError:
+        return None
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    try:
+        folder, inside = resolved_folder(os.path.dirname(path), root, folders)
+    except (OSError, RuntimeError):
+        return None
+    if not inside:
+        return None
+    fields = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
+    key = f"{relative}\0{folder}\0{fields}"
+    changed[key] = max(info.st_mtime_ns, info.st_ctime_ns)
+    return key
+
+
 class ReadCache:
     def __init__(self, root: Path, config: SiteConfig) -> None:
         self.root = root
@@ -67,22 +118,13 @@ class ReadCache:
 
     def key(self, path: str, relative: str) -> str | None:
         """The file's key, or None when it cannot be cached (a link, or outside the folder)."""
-        try:
-            info = os.lstat(path)
-        except OSError:
-            return None
-        if not stat.S_ISREG(info.st_mode):
-            return None
-        try:
-            folder, inside = resolved_folder(os.path.dirname(path), self.root, self.folders)
-        except (OSError, RuntimeError):
-            return None
-        if not inside:
-            return None
-        fields = (info.st_size, info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
-        key = f"{relative}\0{folder}\0{fields}"
-        self.changed[key] = max(info.st_mtime_ns, info.st_ctime_ns)
-        return key
+        return _key(path, relative, self.root, self.folders, self.changed)
+
+    def surveyed(self, made: Survey) -> None:
+        """Take the keys of a survey made for this build (which began when it did)."""
+        self.changed.update(made.changed)
+        # A file is racily clean by when its key was made.
+        self.began = min(self.began, made.began)
 
     def get(self, key: str | None, path: str) -> FileRead | None:
         if key is None:

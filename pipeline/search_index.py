@@ -3,6 +3,7 @@ result cards."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,51 +108,92 @@ def build_index_reference(docs: list[SearchDoc]) -> dict[str, Any]:
     return serialized
 
 
+@dataclass(frozen=True, slots=True)
+class SearchInputs:
+    """What the search stage reads of a Program, but for its items: each item's token (a
+    digest of all it holds, output_cache.token), the editions' ids and names in order, and
+    whether the site has day pages."""
+
+    tokens: tuple[str, ...]
+    editions: tuple[tuple[str, str], ...]
+    day_pages: bool
+
+
 def outputs(program: Program) -> dict[str, bytes]:
     """search/: the manifest, the term ranges and the cards the page loads as a query needs them
     (search_shards)."""
-    # What each item gives the search depends on the item alone: a rebuild takes it from the
-    # last build's state for unchanged items (search_state.py) and weighs the whole afresh.
-    store = stage_store("search")
-    previous: SearchState | None = None
-    tokens = [""] * len(program.items)
-    known_ranges: dict[str, str] = {}
-    memo: dict[str, Any] = {}
-    if store is not None:
-        stored = store.load()
-        found = stored.get("state")
-        previous = from_saved(found) if isinstance(found, SearchState) else None
-        known_ranges = stored.get("ranges") or {}
-        memo = {"deltas": stored.get("deltas")}
-        tokens = [token(item) for item in program.items]
-    state = assemble(list(FIELDS), program.items, tokens, _item_search, previous)
-    index = weigh(FIELDS, state.postings)
-    editions = {edition.id: edition.info.name for edition in program.editions}
-    # The manifest's term list changes only with the site's vocabulary: each range's text is
-    # kept under the terms it codes.
-    ranges: dict[str, str] = {}
+    stage = SearchStage()
+    items = program.items
+    tokens = [token(item) for item in items] if stage.caching else [""] * len(items)
+    editions = tuple((edition.id, edition.info.name) for edition in program.editions)
+    return stage.outputs(SearchInputs(tuple(tokens), editions, uses_day_pages(program)), items)
 
-    def coded(terms: list[str]) -> str:
-        key = "\n".join(terms)
-        text = ranges[key] = known_ranges.get(key) or front_coded(terms)
-        return text
 
-    files = shard_files(
-        index,
-        state.card_texts,
-        state.meta,
-        FIELD_ALIASES,
-        editions,
-        uses_day_pages(program),
-        coded,
-        memo,
-    )
-    if store is not None:
-        kept = for_saving(compacted(state, len(index.terms)))
-        deltas = memo.get("deltas")
-        # Off the build's path when in a worker: after its files are handed over.
-        after_result(lambda: store.replace({"state": kept, "ranges": ranges, "deltas": deltas}))
-    return files
+class SearchStage:
+    """The search stage, made ready: the last build's state loaded (when this build caches).
+
+    What each item gives the search depends on the item alone: a rebuild takes it from the
+    last build's state for the items whose token it has (search_state.py), and weighs the whole
+    afresh. Made ready apart from the Program, so that a worker can do it while the content is
+    read (early_search.py)."""
+
+    def __init__(self) -> None:
+        self.store = stage_store("search")
+        self.previous: SearchState | None = None
+        self.known_ranges: dict[str, str] = {}
+        self.memo: dict[str, Any] = {}
+        if self.store is not None:
+            stored = self.store.load()
+            found = stored.get("state")
+            self.previous = from_saved(found) if isinstance(found, SearchState) else None
+            self.known_ranges = stored.get("ranges") or {}
+            self.memo = {"deltas": stored.get("deltas")}
+
+    @property
+    def caching(self) -> bool:
+        return self.store is not None
+
+    def missing(self, tokens: Sequence[str]) -> list[int]:
+        """The positions of the items whose part the last build's state lacks."""
+        known = set(self.previous.item_tokens) if self.previous is not None else set()
+        return [number for number, token in enumerate(tokens) if token not in known]
+
+    def outputs(self, inputs: SearchInputs, items: Sequence[Item | None]) -> dict[str, bytes]:
+        """The search files; items[n] may be None where `missing` did not name n."""
+        state = assemble(list(FIELDS), items, inputs.tokens, _described, self.previous)
+        index = weigh(FIELDS, state.postings)
+        # The manifest's term list changes only with the site's vocabulary: each range's text
+        # is kept under the terms it codes.
+        ranges: dict[str, str] = {}
+        known_ranges = self.known_ranges
+
+        def coded(terms: list[str]) -> str:
+            key = "\n".join(terms)
+            text = ranges[key] = known_ranges.get(key) or front_coded(terms)
+            return text
+
+        files = shard_files(
+            index,
+            state.card_texts,
+            state.meta,
+            FIELD_ALIASES,
+            dict(inputs.editions),
+            inputs.day_pages,
+            coded,
+            self.memo,
+        )
+        store = self.store
+        if store is not None:
+            kept = for_saving(compacted(state, len(index.terms)))
+            deltas = self.memo.get("deltas")
+            # Off the build's path when in a worker: after its files are handed over.
+            after_result(lambda: store.replace({"state": kept, "ranges": ranges, "deltas": deltas}))
+        return files
+
+
+def _described(item: Item | None) -> ItemSearch:
+    assert item is not None, "an item the search state lacks was not handed over"
+    return _item_search(item)
 
 
 def _item_search(item: Item) -> ItemSearch:

@@ -14,6 +14,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TypeVar
 
@@ -120,16 +121,7 @@ class Staging:
     def _filler(self, walked: bool = True) -> trees.Filler:
         if walked and self.walked is not None:
             return self.walked
-        root = self.root
-        filler = trees.Filler(
-            str(root),
-            lambda relative: _inside(root, relative),
-            self.known,
-            str(self.out_dir),
-            self.current,
-            _link_unchanged,
-            walked,
-        )
+        filler = _filler_in(self.root, self.out_dir, self.known, self.current, walked)
         if walked:
             self.walked = filler
         return filler
@@ -145,6 +137,11 @@ class Staging:
         filler = self._guarded(lambda: self._filler(walked=False), abandon=False)
         self._guarded(lambda: filler.put(files, {}), abandon=False)
         return filler.manifest
+
+    def elsewhere(self) -> Elsewhere:
+        """Where a process forked before this staging folder was opened puts its files."""
+        assert self.folder is not None
+        return Elsewhere(self.out_dir, self.root)
 
     def merge(self, manifest: trees.Manifest) -> None:
         """Count as put the files put_elsewhere put."""
@@ -213,18 +210,59 @@ class Staging:
     def _guarded(self, work: Callable[[], T], abandon: bool = True) -> T:
         try:
             return work()
-        except trees.VanishedSource as gone:
+        except (trees.VanishedSource, OSError) as exc:
             if abandon:
                 self.abandon()
-            raise PipelineError(f"{gone.path} disappeared during the build; build again") from None
-        except OSError as exc:
-            if abandon:
-                self.abandon()
-            where = f" ({exc.filename})" if exc.filename else ""
-            reason = f"{exc.strerror or exc}{where}"
-            raise PipelineError(
-                f"writing {self.out_dir} failed: {reason}; the previous site is unchanged"
-            ) from None
+            raise _write_error(self.out_dir, exc) from None
+
+
+@dataclass(frozen=True, slots=True)
+class Elsewhere:
+    """A build's staging folder, for a process forked before it was opened (parallel.Early):
+    it puts files there as Staging.put_elsewhere does, and the build merges what it says."""
+
+    out_dir: Path
+    folder: Path
+
+    def put(
+        self, files: Mapping[str, bytes], manifests: dict[trees.TreeKey, trees.Manifest]
+    ) -> trees.Manifest:
+        """Put the files; `manifests` are trees.load(out_dir), read under the build's lock."""
+        try:
+            current_key = trees.tree_key(self.out_dir)
+            known = manifests.get(trees.tree_key(self.folder) or (0, 0), {})
+            current = manifests.get(current_key) if current_key is not None else None
+            filler = _filler_in(self.folder, self.out_dir, known, current, walked=False)
+            filler.put(files, {})
+        except (trees.VanishedSource, OSError) as exc:
+            raise _write_error(self.out_dir, exc) from None
+        return filler.manifest
+
+
+def _filler_in(
+    root: Path,
+    out_dir: Path,
+    known: trees.Manifest,
+    current: trees.Manifest | None,
+    walked: bool,
+) -> trees.Filler:
+    return trees.Filler(
+        str(root),
+        lambda relative: _inside(root, relative),
+        known,
+        str(out_dir),
+        current,
+        _link_unchanged,
+        walked,
+    )
+
+
+def _write_error(out_dir: Path, exc: trees.VanishedSource | OSError) -> PipelineError:
+    if isinstance(exc, trees.VanishedSource):
+        return PipelineError(f"{exc.path} disappeared during the build; build again")
+    where = f" ({exc.filename})" if exc.filename else ""
+    reason = f"{exc.strerror or exc}{where}"
+    return PipelineError(f"writing {out_dir} failed: {reason}; the previous site is unchanged")
 
 
 def _linked_spare(out_dir: Path, spare: Path, written: trees.Manifest) -> None:

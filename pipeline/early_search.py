@@ -1,0 +1,94 @@
+"""The search stage, begun before the content is read.
+
+On a rebuild the search stage is the longest, and a quarter of it is making ready: importing
+numpy and loading the last build's state (search_state.py). A worker forked before the content
+is read does that on the core the reading leaves idle, after surveying the content folder for
+the read cache (read_cache.survey) while the build loads that cache. Once the Program is read,
+the build hands it the items' tokens; it asks for the items its state lacks (the edited ones),
+and writes its files into the staging folder like any worker (parallel.Early).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import partial
+from pathlib import Path
+
+from . import trees
+from .layout import uses_day_pages
+from .model import Program
+from .output_cache import cache_folder, token
+from .parallel import Early, Sunk, Talk, start_early
+from .read_cache import Survey, survey
+from .write import Elsewhere
+
+STAGE = "search_index.outputs"
+# A smaller state is a site small enough for the search stage to start with the others.
+MIN_STATE_BYTES = 1 << 20
+# Items go to the worker pickled (a forked worker inherits them for nothing): beyond this
+# share of the items, as after an upgrade that voids the state, it declines, and the search
+# stage starts with the others (10,000 items took 0.8 s to hand over, measured).
+MOST_HANDED_OVER = 1 / 8
+
+
+def start(content_dir: Path, folder: Path | None, out_dir: Path) -> Early | None:
+    """The early search worker of a rebuild (its state is in `folder`, the build's cache
+    folder), or None: no cache, a small site, or no second core. Start it under the build's
+    lock: it reads the manifest of the trees out_dir is swapped with."""
+    if folder is None:
+        return None
+    try:
+        size = (folder / "search.pickle").stat().st_size
+    except OSError:
+        return None
+    if size < MIN_STATE_BYTES:
+        return None
+    return start_early(STAGE, partial(_serve, content_dir, folder, out_dir))
+
+
+def survey_of(early: Early) -> Survey:
+    """The content folder's survey, which the early worker makes first."""
+    made = early.receive()
+    assert isinstance(made, Survey)
+    return made
+
+
+def hand_over(
+    early: Early,
+    program: Program,
+    folder: Path,
+    known: Iterable[tuple[object, str]],
+    place: Elsewhere,
+) -> bool:
+    """Tell the early worker what it needs of the Program: the items' tokens (`known` are
+    those the read cache kept, read_cache.py), the editions, and the items it asks for.
+    False when it declines (it lacks most of the items): it is then done, and the build runs
+    the search stage as it runs the others."""
+    with cache_folder(folder, (), known):
+        tokens = tuple(token(item) for item in program.items)
+    editions = tuple((edition.id, edition.info.name) for edition in program.editions)
+    needed = early.ask((place, tokens, editions, uses_day_pages(program)))
+    if needed is None:
+        return False
+    early.tell({number: program.items[number] for number in needed})
+    return True
+
+
+def _serve(content_dir: Path, folder: Path, out_dir: Path, talk: Talk) -> Sunk | None:
+    talk.reply(survey(content_dir))
+    from .search_index import SearchInputs, SearchStage  # numpy and the rest, imported here
+
+    with cache_folder(folder):
+        stage = SearchStage()
+    manifests = trees.load(out_dir)
+    place, tokens, editions, day_pages = talk.receive()
+    inputs = SearchInputs(tokens, editions, day_pages)
+    missing = stage.missing(inputs.tokens)
+    if len(missing) > MOST_HANDED_OVER * len(tokens):
+        talk.reply(None)
+        return None
+    talk.reply(missing)
+    items = talk.receive()
+    with cache_folder(folder):
+        files = stage.outputs(inputs, [items.get(n) for n in range(len(inputs.tokens))])
+    return Sunk(frozenset(files), place.put(files, manifests))

@@ -1,0 +1,142 @@
+"""On a rebuild the search stage starts in a worker before the content is read
+(early_search.py): the site it writes is byte for byte a plain build's, whatever the edit."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bench.generate import generate
+from pipeline import early_search, read_cache
+from pipeline.build import BuildOptions, build
+from pipeline.cache import CACHE_DIR
+from pipeline.errors import ContentError
+from pipeline.parallel import MIN_ITEMS
+
+two_cores = pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="workers need two cores")
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {
+        p.relative_to(folder).as_posix(): p.read_bytes() for p in folder.rglob("*") if p.is_file()
+    }
+
+
+@pytest.fixture
+def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> BuildOptions:
+    """A generated site built once with caches, its search state counted big enough for the
+    early worker, and the hand-overs recorded in `handed`."""
+    monkeypatch.delenv("PIPELINE_NO_CACHE", raising=False)
+    monkeypatch.delenv("PIPELINE_NO_PARALLEL", raising=False)
+    monkeypatch.setattr(read_cache, "RACY_NANOSECONDS", 0)
+    monkeypatch.setattr(early_search, "MIN_STATE_BYTES", 0)
+    content = generate(tmp_path / "site", MIN_ITEMS + 20)
+    options = BuildOptions(content, tmp_path / "site" / "dist", tmp_path / "site" / "pipeline.toml")
+    build(options)
+    return options
+
+
+@pytest.fixture
+def handed(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
+    """What each hand-over to an early worker returned (False: it declined)."""
+    outcomes: list[bool] = []
+    original = early_search.hand_over
+
+    def recording(*args: Any) -> bool:
+        outcomes.append(original(*args))
+        return outcomes[-1]
+
+    monkeypatch.setattr(early_search, "hand_over", recording)
+    return outcomes
+
+
+def _plain(options: BuildOptions, monkeypatch: pytest.MonkeyPatch, out: Path) -> dict[str, bytes]:
+    monkeypatch.setenv("PIPELINE_NO_CACHE", "1")
+    build(BuildOptions(options.content_dir, out, options.config_path))
+    monkeypatch.delenv("PIPELINE_NO_CACHE")
+    return _tree(out)
+
+
+def _markdown(options: BuildOptions) -> list[Path]:
+    return sorted(options.content_dir.rglob("*.md"))
+
+
+@two_cores
+def test_an_edit_is_searched_by_the_early_worker_as_by_a_plain_build(
+    site: BuildOptions, handed: list[bool], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    files = _markdown(site)
+    edited = files[len(files) // 2]
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nQuasarwort.\n", encoding="utf-8")
+    files[3].unlink()
+    build(site)
+    assert handed == [True]
+    assert _tree(site.out_dir) == _plain(site, monkeypatch, tmp_path / "plain")
+    # The early worker saved its state after handing its files over; the next build uses it.
+    build(site)
+    assert handed == [True, True]
+    assert _tree(site.out_dir) == _tree(tmp_path / "plain")
+
+
+@two_cores
+def test_the_early_worker_declines_when_it_lacks_most_items(
+    site: BuildOptions, handed: list[bool], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Handing most items over costs more than forking; the stage then runs as on a cold
+    build, here after every item changed."""
+    for path in _markdown(site):
+        path.write_text(path.read_text(encoding="utf-8") + "\nRevised.\n", encoding="utf-8")
+    build(site)
+    assert handed == [False]
+    assert _tree(site.out_dir) == _plain(site, monkeypatch, tmp_path / "plain")
+
+
+@two_cores
+def test_a_content_error_ends_the_early_worker_and_writes_nothing(
+    site: BuildOptions, handed: list[bool]
+) -> None:
+    before = _tree(site.out_dir)
+    broken = _markdown(site)[5]
+    broken.write_text("---\ntitle: [unclosed\n---\n", encoding="utf-8")
+    with pytest.raises(ContentError):
+        build(site)
+    assert handed == []
+    assert _tree(site.out_dir) == before
+    import multiprocessing
+
+    assert multiprocessing.active_children() == []
+
+
+def test_the_survey_reads_what_a_scan_reads(site: BuildOptions) -> None:
+    """The early worker's survey of the content folder (read_cache.survey) stands for the
+    build's own scan: the same files, items and problems."""
+    from pipeline.config import load_config
+    from pipeline.output_cache import cache_folder
+    from pipeline.read import read_content
+
+    (site.content_dir / "drafts").mkdir()
+    (site.content_dir / "drafts" / "broken.md").write_text("no frontmatter\n", encoding="utf-8")
+    config = load_config(site.config_path)
+    root = site.content_dir.resolve()
+    results = []
+    for surveyed in (None, read_cache.survey(site.content_dir)):
+        with cache_folder(site.content_dir.parent / CACHE_DIR):
+            cache = read_cache.ReadCache(root, config)
+            results.append(read_content(site.content_dir, config, cache, surveyed))
+    scanned, surveyed_result = results
+    assert surveyed_result.files == scanned.files
+    assert surveyed_result.items == scanned.items
+    assert surveyed_result.problems == scanned.problems
+    assert len(scanned.items) == MIN_ITEMS + 20
+    assert any("broken.md" in problem.path for problem in scanned.problems)
+
+
+def test_no_early_worker_without_a_cache(tmp_path: Path) -> None:
+    content = tmp_path / "content"
+    shutil.copytree(Path(__file__).parent.parent / "content", content)
+    assert early_search.start(content, None, tmp_path / "dist") is None
+    assert early_search.start(content, tmp_path / "no-cache", tmp_path / "dist") is None
