@@ -214,9 +214,13 @@ def _locked_build(
         staging.put({k: v for k, v in files.items() if k not in written}, copies)
         staging.commit()
     finally:
-        staging.abandon()
-        if saved is not None:
-            saved()
+        try:
+            if saved is not None:
+                saved()
+        finally:
+            # Waits for what the commit left to threads (the spare tree's links, the replaced
+            # files' removal), which ran while the caches were saved.
+            staging.abandon()
     # Every stage in the order it ran, so a benchmark can show where a build spends its time.
     timings = {"read.check": read_seconds, **timings, "write.tree": time.perf_counter() - began}
     size = sum(entry.size for entry in staging.manifest.values())

@@ -213,8 +213,12 @@ class Filler:
         current: Manifest | None,
         same_as_current: Callable[[str, str, bytes], bool],
         walked: bool = True,
+        discard: Callable[[str], None] = os.unlink,
     ) -> None:
+        """`discard(path)` takes away a file a new one replaces (os.unlink, or a move out of
+        the way, to delete later)."""
         self.root = root
+        self.discard = discard
         self.place = place
         self.known = known
         self.current_root = current_root
@@ -292,7 +296,7 @@ class Filler:
         # Only now the path is checked: one the walk found is inside root by construction.
         target = self.place(relative)
         if status is not None and not stat.S_ISDIR(status.st_mode):
-            os.unlink(target)
+            self.discard(target)
         else:
             self._clear_way(relative)
         parent = os.path.dirname(target)

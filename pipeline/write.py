@@ -6,6 +6,7 @@ import ctypes
 import ctypes.util
 import errno
 import fcntl
+import itertools
 import os
 import secrets
 import shutil
@@ -15,6 +16,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -105,6 +107,11 @@ class Staging:
             _recover(out_dir)
             manifests = trees.load(out_dir)
             self.folder: Path | None = _staging(out_dir)
+            # Files replaced are moved here and deleted once the site is swapped in: freeing
+            # a large file's blocks costs more than writing it.
+            self.trash = Path(
+                tempfile.mkdtemp(prefix=f".{out_dir.name}.trash-", dir=out_dir.parent)
+            )
         except OSError as exc:
             raise PipelineError(f"cannot write beside {out_dir}: {exc.strerror}") from None
         self.root = root = self.folder.resolve()
@@ -113,6 +120,7 @@ class Staging:
         self.known = manifests.get(trees.tree_key(root) or (0, 0), {})
         self.flushing: list[threading.Thread] = []
         self.linking: threading.Thread | None = None
+        self.emptying: threading.Thread | None = None
         # Made (the staging folder walked) when this process first puts files in it.
         self.walked: trees.Filler | None = None
         # What the tree holds, once committed.
@@ -121,7 +129,7 @@ class Staging:
     def _filler(self, walked: bool = True) -> trees.Filler:
         if walked and self.walked is not None:
             return self.walked
-        filler = _filler_in(self.root, self.out_dir, self.known, self.current, walked)
+        filler = _filler_in(self.root, self.out_dir, self.known, self.current, walked, self.trash)
         if walked:
             self.walked = filler
         return filler
@@ -141,7 +149,7 @@ class Staging:
     def elsewhere(self) -> Elsewhere:
         """Where a process forked before this staging folder was opened puts its files."""
         assert self.folder is not None
-        return Elsewhere(self.out_dir, self.root)
+        return Elsewhere(self.out_dir, self.root, self.trash)
 
     def merge(self, manifest: trees.Manifest) -> None:
         """Count as put the files put_elsewhere put."""
@@ -182,6 +190,9 @@ class Staging:
         old = _swap(staging, out_dir)
         self.folder = None
         _fsync_dir(out_dir.parent)
+        # In a thread, while the caller waits for the caches to be saved.
+        self.emptying = threading.Thread(target=self._empty_trash)
+        self.emptying.start()
         spare = trees.spare_path(out_dir)
         if old is not None:
             try:
@@ -199,13 +210,22 @@ class Staging:
             self.linking.start()
 
     def abandon(self) -> None:
-        """Remove the staging folder, unless it was committed; wait for the spare tree."""
+        """Remove the staging folder, unless it was committed, and the files it replaced;
+        wait for the spare tree."""
         if self.folder is not None:
             _remove(self.folder)
             self.folder = None
+        if self.emptying is None:
+            self._empty_trash()
+        else:
+            self.emptying.join()
+            self.emptying = None
         if self.linking is not None:
             self.linking.join()
             self.linking = None
+
+    def _empty_trash(self) -> None:
+        _remove(self.trash)
 
     def _guarded(self, work: Callable[[], T], abandon: bool = True) -> T:
         try:
@@ -223,6 +243,7 @@ class Elsewhere:
 
     out_dir: Path
     folder: Path
+    trash: Path
 
     def put(
         self, files: Mapping[str, bytes], manifests: dict[trees.TreeKey, trees.Manifest]
@@ -232,7 +253,7 @@ class Elsewhere:
             current_key = trees.tree_key(self.out_dir)
             known = manifests.get(trees.tree_key(self.folder) or (0, 0), {})
             current = manifests.get(current_key) if current_key is not None else None
-            filler = _filler_in(self.folder, self.out_dir, known, current, walked=False)
+            filler = _filler_in(self.folder, self.out_dir, known, current, False, self.trash)
             filler.put(files, {})
         except (trees.VanishedSource, OSError) as exc:
             raise _write_error(self.out_dir, exc) from None
@@ -245,6 +266,7 @@ def _filler_in(
     known: trees.Manifest,
     current: trees.Manifest | None,
     walked: bool,
+    trash: Path,
 ) -> trees.Filler:
     return trees.Filler(
         str(root),
@@ -254,7 +276,16 @@ def _filler_in(
         current,
         _link_unchanged,
         walked,
+        partial(_move_to, str(trash)),
     )
+
+
+_discarded = itertools.count()
+
+
+def _move_to(trash: str, path: str) -> None:
+    """Move a replaced file into the trash folder, under a name no other process uses."""
+    os.rename(path, os.path.join(trash, f"{os.getpid()}-{next(_discarded)}"))
 
 
 def _write_error(out_dir: Path, exc: trees.VanishedSource | OSError) -> PipelineError:
@@ -397,8 +428,9 @@ def _recover(out_dir: Path) -> None:
     if backup.is_dir() and not out_dir.exists():
         os.rename(backup, out_dir)
     _remove(backup)
-    for stale in out_dir.parent.glob(f".{out_dir.name}.staging-*"):
-        _remove(stale)
+    for pattern in (f".{out_dir.name}.staging-*", f".{out_dir.name}.trash-*"):
+        for stale in out_dir.parent.glob(pattern):
+            _remove(stale)
 
 
 def _remove(path: Path) -> None:
