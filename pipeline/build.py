@@ -211,6 +211,7 @@ def _locked_build(
             early,
         )
         began = time.perf_counter()
+        staging.empty_trash()
         staging.put({k: v for k, v in files.items() if k not in written}, copies)
         staging.commit()
     finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import errno
@@ -14,7 +15,6 @@ import stat
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
@@ -35,7 +35,7 @@ def lock_path(out_dir: Path) -> Path:
     return out_dir.parent / f".{out_dir.name}.lock"
 
 
-@contextmanager
+@contextlib.contextmanager
 def build_lock(out_dir: Path) -> Iterator[None]:
     """Hold an exclusive lock for one output folder; a second build fails at once, clearly.
 
@@ -178,6 +178,14 @@ class Staging:
         """Remove what was not put, make it durable and swap it in for out_dir."""
         self._guarded(self._commit)
 
+    def empty_trash(self) -> None:
+        """Start deleting the files replaced so far, in a thread (`abandon` waits for it):
+        call it once the workers are done, so it uses a core they no longer need while the
+        site is committed."""
+        if self.emptying is None:
+            self.emptying = threading.Thread(target=self._empty_trash)
+            self.emptying.start()
+
     def _commit(self) -> None:
         staging, out_dir = self.folder, self.out_dir
         assert staging is not None
@@ -190,9 +198,6 @@ class Staging:
         old = _swap(staging, out_dir)
         self.folder = None
         _fsync_dir(out_dir.parent)
-        # In a thread, while the caller waits for the caches to be saved.
-        self.emptying = threading.Thread(target=self._empty_trash)
-        self.emptying.start()
         spare = trees.spare_path(out_dir)
         if old is not None:
             try:
@@ -215,17 +220,21 @@ class Staging:
         if self.folder is not None:
             _remove(self.folder)
             self.folder = None
-        if self.emptying is None:
-            self._empty_trash()
-        else:
+        if self.emptying is not None:
             self.emptying.join()
             self.emptying = None
+        # With whatever was replaced after the emptying began.
+        _remove(self.trash)
         if self.linking is not None:
             self.linking.join()
             self.linking = None
 
     def _empty_trash(self) -> None:
-        _remove(self.trash)
+        # The files only: more may be moved in meanwhile, and `abandon` removes the folder.
+        with os.scandir(self.trash) as entries:
+            for entry in entries:
+                with contextlib.suppress(OSError):
+                    os.unlink(entry.path)
 
     def _guarded(self, work: Callable[[], T], abandon: bool = True) -> T:
         try:

@@ -227,6 +227,21 @@ def test_stale_staging_folders_are_removed(tmp_path: Path) -> None:
     assert _staging(out) == []
 
 
+def test_replaced_files_are_deleted_and_a_killed_builds_trash_too(tmp_path: Path) -> None:
+    """A file a build replaces is moved aside and deleted once the site is in; a killed
+    build's trash folder is removed by the next build."""
+    out = tmp_path / "dist"
+    for version in "1234":
+        write_tree(out, {"index.html": version.encode(), "big.json": version.encode() * 1000}, {})
+    stale = tmp_path / ".dist.trash-killed"
+    stale.mkdir()
+    (stale / "1-0").write_text("left by a killed build")
+    write_tree(out, {"index.html": b"5", "big.json": b"5"}, {})
+    assert _snapshot(out) == {"index.html": b"5", "big.json": b"5"}
+    beside = sorted(p.name for p in tmp_path.iterdir())
+    assert beside == [".dist.manifest.json", ".dist.spare", "dist"]
+
+
 def test_a_backup_left_between_two_renames_is_restored(tmp_path: Path) -> None:
     out = tmp_path / "dist"
     backup = tmp_path / ".dist.previous"
