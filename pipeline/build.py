@@ -177,6 +177,13 @@ def _locked_build(
         if cache is not None:
             cache.save()
         raise ContentError(report.problems, _failure_summary(report))
+    if early is not None:
+        # The early search worker starts on the Program now; the staging folder follows.
+        assert cache is not None
+        folder = cache_dir(options.content_dir)
+        if not early_search.hand_over(early, report.program, folder, cache.tokens):
+            early.close()
+            early = None
     # The site is written into a staging folder as its files are made: this process's own
     # stages' files while the workers still run, the workers' by themselves, the pages last.
     # Opened before the workers start, which inherit it.
@@ -190,12 +197,7 @@ def _locked_build(
 
     try:
         if early is not None:
-            assert cache is not None
-            folder = cache_dir(options.content_dir)
-            place = staging.elsewhere()
-            if not early_search.hand_over(early, report.program, folder, cache.tokens, place):
-                early.close()
-                early = None
+            early_search.place(early, staging.elsewhere())
         from .outputs import produce  # late: it pulls in the stages
 
         # The read cache is saved in the background while the site is written, off the

@@ -54,24 +54,26 @@ def survey_of(early: Early) -> Survey:
 
 
 def hand_over(
-    early: Early,
-    program: Program,
-    folder: Path,
-    known: Iterable[tuple[object, str]],
-    place: Elsewhere,
+    early: Early, program: Program, folder: Path, known: Iterable[tuple[object, str]]
 ) -> bool:
     """Tell the early worker what it needs of the Program: the items' tokens (`known` are
     those the read cache kept, read_cache.py), the editions, and the items it asks for.
     False when it declines (it lacks most of the items): it is then done, and the build runs
-    the search stage as it runs the others."""
+    the search stage as it runs the others. Otherwise it needs `place` next."""
     with cache_folder(folder, (), known):
         tokens = tuple(token(item) for item in program.items)
     editions = tuple((edition.id, edition.info.name) for edition in program.editions)
-    needed = early.ask((place, tokens, editions, uses_day_pages(program)))
+    needed = early.ask((tokens, editions, uses_day_pages(program)))
     if needed is None:
         return False
     early.tell({number: program.items[number] for number in needed})
     return True
+
+
+def place(early: Early, where: Elsewhere) -> None:
+    """Tell the early worker where to put its files: the staging folder, opened meanwhile
+    (its files are only written once they are made)."""
+    early.tell(where)
 
 
 def _serve(content_dir: Path, folder: Path, out_dir: Path, talk: Talk) -> Sunk | None:
@@ -81,7 +83,7 @@ def _serve(content_dir: Path, folder: Path, out_dir: Path, talk: Talk) -> Sunk |
     with cache_folder(folder):
         stage = SearchStage()
     manifests = trees.load(out_dir)
-    place, tokens, editions, day_pages = talk.receive()
+    tokens, editions, day_pages = talk.receive()
     inputs = SearchInputs(tokens, editions, day_pages)
     missing = stage.missing(inputs.tokens)
     if len(missing) > MOST_HANDED_OVER * len(tokens):
@@ -91,4 +93,5 @@ def _serve(content_dir: Path, folder: Path, out_dir: Path, talk: Talk) -> Sunk |
     items = talk.receive()
     with cache_folder(folder):
         files = stage.outputs(inputs, [items.get(n) for n in range(len(inputs.tokens))])
-    return Sunk(frozenset(files), place.put(files, manifests))
+    where: Elsewhere = talk.receive()
+    return Sunk(frozenset(files), where.put(files, manifests))
