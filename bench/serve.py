@@ -79,7 +79,12 @@ class _Handler(http.server.SimpleHTTPRequestHandler):
         self.meter.requests.append(self.path)
         for start in range(0, len(body), _CHUNK):
             chunk = body[start : start + _CHUNK]
-            self.wfile.write(chunk)
+            try:
+                self.wfile.write(chunk)
+            except (BrokenPipeError, ConnectionResetError):
+                # The page went on without the rest (a prefetch cut short when a
+                # measurement closes it): what was sent is what was downloaded.
+                return
             with self.meter.lock:
                 self.meter.chunks.append((time.monotonic(), len(chunk), self.path))
 
