@@ -18,6 +18,7 @@ import traceback
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 from multiprocessing.connection import Connection, wait
 from typing import Any, Protocol, TypeVar
 
@@ -290,40 +291,55 @@ def start_early(name: str, serve: Callable[[Talk], Outputs | Sunk | None]) -> Ea
 def _serve_early(
     name: str, serve: Callable[[Talk], Outputs | Sunk | None], pipe: Connection
 ) -> None:
+    def outcome() -> tuple[Outputs | Sunk, float] | None:
+        talk = Talk(name, pipe)
+        made = serve(talk)
+        ended = time.perf_counter()
+        return None if made is None else (made, ended - (talk.began or ended))
+
+    _live(pipe, lambda: _sent(pipe, name, outcome))
+
+
+def _serve(queue: _Queue, results: Connection) -> None:
+    """A worker taking heavy stages and sending each one's result."""
+
+    def all_sent() -> bool:
+        while (stage := queue.take()) is not None:
+            name = stage_name(stage)
+            results.send(("started", name, None))
+            if not _sent(results, name, partial(_timed_in_worker, stage)):
+                return False
+        return True
+
+    _live(results, all_sent)
+
+
+def _live(pipe: Connection, sent: Callable[[], bool]) -> None:
+    """A worker's life: its results sent (`sent`, False once one failed), then, unless one
+    failed, the work its stages left (after_result)."""
     global _after
     _die_with_parent()
     _after = []
-    talk = Talk(name, pipe)
-    try:
-        made = serve(talk)
-        seconds = time.perf_counter() - (talk.began or time.perf_counter())
-        if made is not None:
-            pipe.send(("done", name, (made, seconds)))
-    except BaseException as exc:  # raised again in the process that waits for it
-        pipe.send(("failed", name, _portable(exc)))
+    if not sent():
         return
     pipe.close()
     for work in _after:
         work()
 
 
-def _serve(queue: _Queue, results: Connection) -> None:
-    """A worker's life: heavy stages taken and each one's result sent, then the work they
-    left (after_result)."""
-    global _after
-    _die_with_parent()
-    _after = []
-    while (stage := queue.take()) is not None:
-        name = stage_name(stage)
-        results.send(("started", name, None))
-        try:
-            results.send(("done", name, _timed_in_worker(stage)))
-        except BaseException as exc:  # raised again in the process that waits for it
-            results.send(("failed", name, _portable(exc)))
-            return
-    results.close()
-    for work in _after:
-        work()
+def _sent(
+    pipe: Connection, name: str, outcome: Callable[[], tuple[Outputs | Sunk, float] | None]
+) -> bool:
+    """Send a stage's result (none when `outcome` gives None), or its failure, which the
+    process waiting for it raises again; whether it succeeded."""
+    try:
+        made = outcome()
+        if made is not None:
+            pipe.send(("done", name, made))
+        return True
+    except BaseException as exc:
+        pipe.send(("failed", name, _portable(exc)))
+        return False
 
 
 def _portable(exc: BaseException) -> BaseException:
