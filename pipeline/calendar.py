@@ -35,6 +35,12 @@ def outputs(program: Program) -> dict[str, bytes]:
     # built and serialised once, with its own file, and the other files are assembled from
     # those bytes; both come from the last build when what they are made of is unchanged.
     cache = OutputCache("calendar")
+    # How icalendar writes a time in each zone, from the last build: asking it means
+    # importing it, a tenth of a second, for what a rebuild of one item needs once.
+    time_zones = dict.fromkeys(edition.info.timezone for edition in program.editions)
+    asked = [(name, zone) for zone in time_zones for name in ("DTSTART", "DTEND")]
+    asked.append(("DTSTAMP", "UTC"))
+    _known_parts.update(zip(asked, cache.get_each(_asked_parts, (), asked), strict=True))
     files: dict[str, bytes] = {}
     built: list[list[tuple[EditionInfo, Item, bytes]]] = []
     for edition in program.editions:
@@ -257,11 +263,22 @@ def _time(name: str, value: datetime, timezone: str) -> str:
 _SAMPLE = datetime(2001, 2, 3, 4, 5, 6)
 
 
-@lru_cache(maxsize=256)
+# (property, zone) -> _time_parts, as icalendar answered in this build or the last one.
+_known_parts: dict[tuple[str, str], tuple[str, str]] = {}
+
+
 def _time_parts(name: str, timezone: str) -> tuple[str, str]:
     """What icalendar writes around a time in this zone (say "DTSTART;TZID=Europe/Berlin:"
     and "", or "DTSTART:" and "Z"): which TZID it names, whether it takes the zone for UTC
     and how it quotes the parameter is its own business, so it is asked once per zone."""
+    known = _known_parts.get((name, timezone))
+    if known is None:
+        known = _known_parts[name, timezone] = _asked_parts((name, timezone))
+    return known
+
+
+def _asked_parts(property_and_zone: tuple[str, str]) -> tuple[str, str]:
+    name, timezone = property_and_zone
     from icalendar import Event  # only for events not in the cache: see _vtimezone
 
     event = Event()

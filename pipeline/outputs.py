@@ -120,8 +120,9 @@ def produce(
         began = time.perf_counter()
         # Pages whose contexts did not change since the last build come from the cache.
         if folder is not None:
-            cached.append(PageCache(stand_in))
+            cached.append(PageCache(stand_in, env))
             savers.append(cached[0].save)
+            env.globals["item_html"] = cached[0].item_html
         versions = (_version_of(own, "assets/"), stand_in)
         pages = _render(program, env, versions, cached[0] if cached else None)
         marker = stand_in.encode()

@@ -11,6 +11,12 @@ key, is that file's SHA-256 and where the search files' version stands in it. A 
 back from dist/, checked against the digest, and given this build's stand-in at those places;
 a page missing or changed there is rendered again.
 
+A page that is rendered again (its listing changed) is made mostly of items that did not:
+with the bundled templates each item is rendered through `item_html`, which takes an item's
+HTML from where it lies in the same page of the last build (`Fragments`), keyed on the item's
+digest, its template and whether a break follows it. So an edit renders one item, not the
+thousand its listing page holds.
+
 Only the bundled templates are cached (render.version_is_verbatim): their sources salt every
 key, and a site's own templates are rendered afresh each build.
 """
@@ -21,10 +27,16 @@ import hashlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
+
+from markupsafe import Markup
 
 from .model import Item, record
 from .output_cache import previous_output, stage_store, token
 from .resources import templates_dir
+
+if TYPE_CHECKING:
+    from jinja2 import Environment
 
 # The one field of a context that changes with every edit of the search's content.
 _VERSION_FIELD = "search_version"
@@ -41,21 +53,45 @@ class WrittenPage:
     version_length: int
 
 
+@record
+@dataclass(frozen=True, slots=True)
+class Fragments:
+    """Where each item's HTML lies in a page the last build wrote (SHA-256 `digest`): byte
+    offsets (start, end) under the item's key (PageCache.item_html)."""
+
+    digest: bytes
+    spans: dict[str, tuple[int, int]]
+
+
 class PageCache:
-    def __init__(self, stand_in: str) -> None:
+    def __init__(self, stand_in: str, env: Environment | None = None) -> None:
         sources = sorted(templates_dir().glob("*.html"))
         salt = "".join(f"{p.name}\0{p.read_text(encoding='utf-8')}\0" for p in sources)
         self.salt = hashlib.sha256(salt.encode("utf-8", "surrogatepass")).hexdigest()
         self.stand_in = stand_in
+        self.env = env
         # The listing pages' entries change with every edit (the version is in them), so the
         # few entries are written whole each time.
         self.store = stage_store("pages")
-        found = self.store.load().get("pages") if self.store is not None else None
-        self.last: dict[str, WrittenPage] = found if isinstance(found, dict) else {}
+        found = self.store.load() if self.store is not None else {}
+        pages, fragments = found.get("pages"), found.get("fragments")
+        self.last: dict[str, WrittenPage] = pages if isinstance(pages, dict) else {}
         self.written: dict[str, WrittenPage] = {}
+        # Fragments are keyed without the templates' sources: they hold only under the salt.
+        same = found.get("salt") == self.salt
+        self.last_fragments: dict[str, Fragments] = (
+            fragments if same and isinstance(fragments, dict) else {}
+        )
+        self.fragments: dict[str, Fragments] = {}
         self.memo: dict[int, tuple[object, str]] = {}
         # name -> key of every page this build made, to record once it is written.
         self.keys: dict[str, str] = {}
+        # name -> the (key, HTML) of each item_html call while the page was rendered, in order.
+        self.pieces: dict[str, list[tuple[str, str]]] = {}
+        self.rendering: str | None = None
+        self.previous: dict[str, bytes | None] = {}
+        # The pages of the last build whose digest was found right.
+        self.checked: set[str] = set()
 
     def page(
         self, name: str, template: str, context: object, render: Callable[[], str]
@@ -68,10 +104,47 @@ class PageCache:
         self.keys[name] = key
         found = self.last.get(key)
         html = self._written(name, found) if isinstance(found, WrittenPage) else None
-        return html if html is not None else render()
+        if html is not None:
+            return html
+        self.rendering, self.pieces[name] = name, []
+        try:
+            return render()
+        finally:
+            self.rendering = None
+
+    def item_html(self, template: str, item: Item, before_band: bool) -> Markup:
+        """What the bundled listing and day pages show of an item (`template` rendered for it),
+        from the last build's copy of the page being rendered when the item was there."""
+        assert self.env is not None and self.rendering is not None
+        key = f"{template}\0{token(item)}\0{before_band:d}"
+        html = self._fragment(self.rendering, key)
+        if html is None:
+            html = self.env.get_template(template).render(item=item, before_band=before_band)
+        self.pieces[self.rendering].append((key, html))
+        return Markup(html)
+
+    def _fragment(self, name: str, key: str) -> str | None:
+        fragments = self.last_fragments.get(name)
+        if not isinstance(fragments, Fragments) or key not in fragments.spans:
+            return None
+        data = self._previous(name)
+        if name not in self.checked:
+            if data is None or hashlib.sha256(data).digest() != fragments.digest:
+                # A page that is not what the last build wrote is forgotten.
+                del self.last_fragments[name]
+                return None
+            self.checked.add(name)
+        assert data is not None
+        start, end = fragments.spans[key]
+        return data[start:end].decode("utf-8")
+
+    def _previous(self, name: str) -> bytes | None:
+        if name not in self.previous:
+            self.previous[name] = previous_output(name)
+        return self.previous[name]
 
     def _written(self, name: str, page: WrittenPage) -> bytes | None:
-        data = previous_output(name)
+        data = self._previous(name)
         if data is None or hashlib.sha256(data).digest() != page.digest:
             return None
         stand_in = self.stand_in.encode()
@@ -100,13 +173,37 @@ class PageCache:
             written[name] = data = data.replace(stand_in, final)
             key = self.keys.get(name)
             if key is not None:
-                page = WrittenPage(hashlib.sha256(data).digest(), tuple(places), len(final))
-                self.written[key] = page
+                digest = hashlib.sha256(data).digest()
+                self.written[key] = WrittenPage(digest, tuple(places), len(final))
+                self._note_fragments(name, data, digest)
         return written
+
+    def _note_fragments(self, name: str, data: bytes, digest: bytes) -> None:
+        """Where the page's items lie in it, for the next build. A page taken whole from the
+        last build keeps its items where they were: only its version changed, in place."""
+        pieces = self.pieces.pop(name, None)
+        if pieces is None:
+            last = self.last_fragments.get(name)
+            if isinstance(last, Fragments):
+                self.fragments[name] = Fragments(digest, last.spans)
+            return
+        spans: dict[str, tuple[int, int]] = {}
+        at = 0
+        for key, html in pieces:
+            piece = html.encode("utf-8")
+            # Items are written in the order they were rendered, each after the last.
+            start = data.find(piece, at)
+            if start < 0:
+                return
+            at = start + len(piece)
+            spans[key] = (start, at)
+        if spans:
+            self.fragments[name] = Fragments(digest, spans)
 
     def save(self) -> None:
         if self.store is not None:
-            self.store.replace({"pages": self.written})
+            entries = {"pages": self.written, "fragments": self.fragments, "salt": self.salt}
+            self.store.replace(entries)
 
     def digest(self, value: object) -> str:
         if isinstance(value, Item):

@@ -126,6 +126,9 @@ def make_environment(
     env.filters["hhmm"] = lambda value: value.strftime("%H:%M") if value else ""
     env.filters["iso"] = lambda value: value.isoformat() if value else ""
     env.globals["day_page"] = day_page
+    # With the bundled templates and a page cache, what renders each item from its cached
+    # HTML (page_cache.PageCache.item_html); otherwise the pages include the item templates.
+    env.globals["item_html"] = None
     return env
 
 
@@ -277,10 +280,10 @@ def render_pages(
     env: Environment, pages: list[PageSpec], cache: PageCache | None = None
 ) -> dict[str, str | bytes]:
     """Every page; with a cache, each page whose context is unchanged since the last build is
-    taken from it. A context may be DayPageInputs, made into the page's context only when the
-    page is rendered. (Fragments of pages are not cached: at 10,000 items, loading and saving
-    rendered fragments cost more than rendering them again, measured.) A page from the cache
-    is UTF-8 bytes already; a page rendered is text."""
+    taken from it, and a page rendered again takes its unchanged items' HTML from the same page
+    of the last build (PageCache.item_html). A context may be DayPageInputs, made into the
+    page's context only when the page is rendered. A page from the cache is UTF-8 bytes
+    already; a page rendered is text."""
     out: dict[str, str | bytes] = {}
     for name, template, context in pages:
 

@@ -311,3 +311,73 @@ def test_an_edit_changes_the_search_version_only_and_only_on_listing_pages(
             assert len(old["search"]) == 1 and old["search"] != new["search"], name
         else:
             assert "search" not in old, name
+
+
+def _counting_item_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The templates rendered for an item because the last build's page did not hold it."""
+    from pipeline import page_cache
+
+    rendered: list[str] = []
+    original = page_cache.PageCache._fragment
+
+    def counting(self: page_cache.PageCache, name: str, key: str) -> str | None:
+        html = original(self, name, key)
+        if html is None:
+            rendered.append(key.split("\0")[0])
+        return html
+
+    monkeypatch.setattr(page_cache.PageCache, "_fragment", counting)
+    return rendered
+
+
+def test_a_page_rendered_again_renders_only_the_edited_item(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edit re-renders its day page and its listing page, but of all the items on them only
+    the edited one: the others are the last build's HTML of them, and the pages are still byte
+    for byte what a plain build writes."""
+    content, config = _sample_with_day_pages(tmp_path)
+    out = tmp_path / "dist"
+    monkeypatch.delenv("PIPELINE_NO_CACHE", raising=False)
+    build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
+    pages = _counting_renders(monkeypatch)
+    items = _counting_item_renders(monkeypatch)
+    target = content / "frugal-ml-25" / "keynote-saito.md"
+    text = target.read_text(encoding="utf-8").replace('\ntitle: "', '\ntitle: "Renamed ', 1)
+    target.write_text(text, encoding="utf-8")
+    build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
+    assert sorted(pages) == ["edition-frugal-ml-25.html", "frugal-ml-25-2025-05-12.html"]
+    # The listing shows it compactly, its day page in full.
+    assert sorted(items) == ["item.html", "item_compact.html"]
+    assert b"Renamed " in (out / "frugal-ml-25-2025-05-12.html").read_bytes()
+
+    monkeypatch.setenv("PIPELINE_NO_CACHE", "1")
+    plain = tmp_path / "plain"
+    build(BuildOptions(content_dir=content, out_dir=plain, config_path=config))
+    assert _tree(out) == _tree(plain)
+
+
+def test_items_are_not_taken_from_a_page_changed_since_the_last_build(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A day page changed by hand in dist/ (its size kept) gives no item HTML: the next build
+    that renders it renders every item afresh, and writes the page a plain build writes."""
+    content, config = _sample_with_day_pages(tmp_path)
+    out = tmp_path / "dist"
+    monkeypatch.delenv("PIPELINE_NO_CACHE", raising=False)
+    build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
+    page = out / "frugal-ml-25-2025-05-12.html"
+    data = page.read_bytes()
+    at = data.index(b'<h4 class="item-title"') + len(b'<h4 class="item-title"')
+    page.write_bytes(data[:at] + b"X" + data[at + 1 :])
+    items = _counting_item_renders(monkeypatch)
+    target = content / "frugal-ml-25" / "keynote-saito.md"
+    text = target.read_text(encoding="utf-8").replace('\ntitle: "', '\ntitle: "Renamed ', 1)
+    target.write_text(text, encoding="utf-8")
+    build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
+    assert items.count("item.html") > 1
+
+    monkeypatch.setenv("PIPELINE_NO_CACHE", "1")
+    plain = tmp_path / "plain"
+    build(BuildOptions(content_dir=content, out_dir=plain, config_path=config))
+    assert _tree(out) == _tree(plain)
