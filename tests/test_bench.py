@@ -23,6 +23,9 @@ def test_run_and_table_without_browser_or_references(tmp_path: Path) -> None:
     assert row["cold"]["items"] == 50
     assert row["index"]["raw"] > row["index"]["gzip"] > 0
     assert "read.check" in row["cold"]["stages"]
+    # The build in a running `pipeline serve` is timed without the imports it already paid.
+    assert row["resident"]["items"] == 50 and row["resident"]["import"] == 0
     text = table([row])
     assert "| full build, cold (s) |" in text
+    assert "| rebuild in a running `pipeline serve` (s) |" in text
     assert "N = 50" in text
