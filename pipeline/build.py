@@ -18,8 +18,6 @@ from .errors import ContentError, Problem
 from .model import Program
 from .output_cache import cache_folder
 from .parallel import Early
-from .program import assemble
-from .read import read_content
 from .read_cache import ReadCache
 from .stage_names import WRITTEN_BY_WORKERS
 from .write import Staging, build_lock
@@ -93,6 +91,11 @@ def _check(
 ) -> tuple[CheckReport, ReadCache | None]:
     """check(), and the read cache, unsaved: a build saves it while its heavy stages run.
     An `early` search worker (early_search.py) surveys the content folder meanwhile."""
+    # Imported here, not above: a rebuild forks its early search worker first, which needs
+    # none of them (PyYAML, markdown-it-py, nh3), and imports its own (numpy) meanwhile.
+    from .program import assemble
+    from .read import read_content
+
     config_path = options.config_path or find_config(options.content_dir)
     config = load_config(config_path)
     if not options.content_dir.is_dir():

@@ -14,12 +14,12 @@ import yaml
 from yaml.composer import Composer
 from yaml.constructor import ConstructorError, SafeConstructor
 
-from .errors import Problem
+from .errors import DocumentError, Problem
+from .scan import MAX_FILE_BYTES
 
 # libyaml follows the YAML spec on tabs between a key and its value, which pure PyYAML rejects.
 _CLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-MAX_FILE_BYTES = 2 * 1024 * 1024
 # Deeper YAML than this is not a schedule item. libyaml's C composer recurses without a
 # limit and crashes the interpreter on a few thousand nested '[', so depth is checked while
 # composing, before any recursion can run away.
@@ -59,14 +59,6 @@ class Document:
                 return self.lines[key]
             key = key[:-1]
         return 1
-
-
-class DocumentError(Exception):
-    """The file cannot be read at all; `problem` says where and why."""
-
-    def __init__(self, problem: Problem) -> None:
-        super().__init__(str(problem))
-        self.problem = problem
 
 
 class _Constructor(SafeConstructor):

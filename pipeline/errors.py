@@ -26,6 +26,14 @@ class Problem:
         return f"{where}: {prefix}{self.message}"
 
 
+class DocumentError(Exception):
+    """The file cannot be read at all; `problem` says where and why."""
+
+    def __init__(self, problem: Problem) -> None:
+        super().__init__(str(problem))
+        self.problem = problem
+
+
 class PipelineError(click.ClickException):
     """Root of every error the pipeline reports to a user; the CLI prints it without a traceback."""
 

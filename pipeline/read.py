@@ -7,8 +7,8 @@ import hashlib
 from dataclasses import replace
 from pathlib import Path
 
-from .document import DocumentError, parse_document
-from .errors import Problem
+from .document import parse_document
+from .errors import DocumentError, Problem
 from .item_reader import ItemReader, ReadResult, slugify, split_authors
 from .model import SiteConfig
 from .output_cache import token

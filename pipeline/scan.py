@@ -7,8 +7,10 @@ import re
 import stat
 from pathlib import Path
 
-from .document import MAX_FILE_BYTES, DocumentError
-from .errors import Problem
+from .errors import DocumentError, Problem
+
+# A schedule item is a few kB; a file past this is something else, refused before it is read.
+MAX_FILE_BYTES = 2 * 1024 * 1024
 
 # Names that look like Markdown but are not read: an author who typed one expects it built.
 _MARKDOWN_LIKE = re.compile(r"\.(md|markdown|mdown|mkd|mkdn)$", re.IGNORECASE)

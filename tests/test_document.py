@@ -10,7 +10,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from pipeline import document
-from pipeline.document import MAX_DEPTH, Document, DocumentError, parse_document
+from pipeline.document import MAX_DEPTH, Document, parse_document
+from pipeline.errors import DocumentError
 
 
 def _parse(text: str | bytes) -> Document:

@@ -15,12 +15,11 @@ from click.testing import CliRunner
 from pipeline.build import BuildOptions, CheckReport, build, check
 from pipeline.cli import main
 from pipeline.config import load_config
-from pipeline.document import MAX_FILE_BYTES, DocumentError
-from pipeline.errors import ContentError, Problem
+from pipeline.errors import ContentError, DocumentError, Problem
 from pipeline.model import SiteConfig
 from pipeline.program import assemble
 from pipeline.read import read_content
-from pipeline.scan import read_file
+from pipeline.scan import MAX_FILE_BYTES, read_file
 
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 BROKEN = FIXTURES / "broken_site"

@@ -10,7 +10,8 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipeline.document import DocumentError, parse_document
+from pipeline.document import parse_document
+from pipeline.errors import DocumentError
 from pipeline.model import Item, SiteConfig
 from pipeline.read import read_content
 from pipeline.urls import safe_url
