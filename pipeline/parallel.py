@@ -8,7 +8,6 @@ output stays byte-identical. Forked workers inherit the Program instead of unpic
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import multiprocessing
 import os
 import pickle
@@ -16,7 +15,6 @@ import signal
 import time
 import traceback
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from functools import partial
 from multiprocessing.connection import Connection, wait
@@ -442,6 +440,9 @@ def map_forked(work: Callable[[S, int, int], R], state: S, count: int) -> list[R
     bounds = [(count * k // runs, count * (k + 1) // runs) for k in range(runs)]
     _state = state
     try:
+        # Imported here: a rebuild that reads a file or two never needs it.
+        from concurrent.futures import ProcessPoolExecutor
+
         with ProcessPoolExecutor(
             cores, mp_context=multiprocessing.get_context("fork"), initializer=_die_with_parent
         ) as pool:
@@ -457,10 +458,11 @@ def _run(work: Callable[[Any, int, int], R], first: int, stop: int) -> R:
 
 def _die_with_parent() -> None:
     """Ask Linux to end this worker when the build is killed, so no orphan keeps computing."""
-    libc_name = ctypes.util.find_library("c")
-    if libc_name:
+    # The process's own symbols, the C library's among them (see write._exchange).
+    prctl = getattr(ctypes.CDLL(None), "prctl", None)
+    if prctl is not None:
         pr_set_pdeathsig = 1
-        ctypes.CDLL(libc_name).prctl(pr_set_pdeathsig, signal.SIGKILL)
+        prctl(pr_set_pdeathsig, signal.SIGKILL)
 
 
 def _can_fork(cores: int, items: int) -> bool:

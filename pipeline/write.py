@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
-import ctypes.util
 import errno
 import fcntl
 import itertools
@@ -16,7 +15,7 @@ import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from pathlib import Path
 from typing import TypeVar
 
@@ -412,11 +411,7 @@ def _swap(staging: Path, out_dir: Path) -> Path | None:
 
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two paths in one step with Linux renameat2(RENAME_EXCHANGE); False where unsupported."""
-    libc_name = ctypes.util.find_library("c")
-    if not libc_name:
-        return False
-    libc = ctypes.CDLL(libc_name, use_errno=True)
-    renameat2 = getattr(libc, "renameat2", None)
+    renameat2 = getattr(_libc(), "renameat2", None)
     if renameat2 is None:
         return False
     at_fdcwd = -100
@@ -463,12 +458,18 @@ def _fsync_tree(root: Path) -> None:
 
 def _syncfs(fd: int) -> int:
     """Linux syncfs(2) on the filesystem holding fd: 0 on success, -1 where unavailable."""
-    libc_name = ctypes.util.find_library("c")
-    syncfs = getattr(ctypes.CDLL(libc_name, use_errno=True), "syncfs", None) if libc_name else None
+    syncfs = getattr(_libc(), "syncfs", None)
     if syncfs is None:
         return -1
     result: int = syncfs(fd)
     return result
+
+
+@cache
+def _libc() -> ctypes.CDLL:
+    """The process's own symbols, the C library's among them: ctypes.util.find_library would
+    import subprocess, and run a program, to find that library's file."""
+    return ctypes.CDLL(None, use_errno=True)
 
 
 def _fsync_dir(folder: Path) -> None:
