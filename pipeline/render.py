@@ -152,6 +152,8 @@ def listing_contexts(
     day_pages = uses_day_pages(program)
     split = uses_edition_pages(program)
     items = program.items
+    # Program.papers is worked out afresh on each use: once, not once per page.
+    paper_count = len(program.papers)
 
     def context(listed: tuple[EditionView, ...], events: list[dict[str, Any]]) -> PageContext:
         return PageContext(
@@ -160,7 +162,7 @@ def listing_contexts(
             editions=views,
             types=types,
             item_count=len(items),
-            paper_count=len(program.papers),
+            paper_count=paper_count,
             # With day pages, each day's events are on its own page, not all of them here.
             json_ld=script_json([] if day_pages else events),
             asset_version=asset_version,
