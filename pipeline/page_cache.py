@@ -24,6 +24,7 @@ key, and a site's own templates are rendered afresh each build.
 from __future__ import annotations
 
 import hashlib
+from bisect import bisect
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields, is_dataclass
 from datetime import datetime
@@ -36,7 +37,7 @@ from .output_cache import previous_output, stage_store, token
 from .resources import templates_dir
 
 if TYPE_CHECKING:
-    from jinja2 import Environment
+    from jinja2 import Environment, Template
 
 # The one field of a context that changes with every edit of the search's content.
 _VERSION_FIELD = "search_version"
@@ -86,12 +87,14 @@ class PageCache:
         self.memo: dict[int, tuple[object, str]] = {}
         # name -> key of every page this build made, to record once it is written.
         self.keys: dict[str, str] = {}
-        # name -> the (key, HTML) of each item_html call while the page was rendered, in order.
-        self.pieces: dict[str, list[tuple[str, str]]] = {}
+        # name -> where each item lies in the page as rendered (with the stand-in), by key.
+        self.spans: dict[str, dict[str, tuple[int, int]]] = {}
+        # While a page renders: its name, the (key, HTML) of each item in order, and the last
+        # build's copy of it (spans, bytes) when items can be taken from there.
         self.rendering: str | None = None
-        self.previous: dict[str, bytes | None] = {}
-        # The pages of the last build whose digest was found right.
-        self.checked: set[str] = set()
+        self.pieces: list[tuple[str, str]] = []
+        self.found: tuple[dict[str, tuple[int, int]], bytes] | None = None
+        self.templates: dict[str, Template] = {}
 
     def page(
         self, name: str, template: str, context: object, render: Callable[[], str]
@@ -106,45 +109,48 @@ class PageCache:
         html = self._written(name, found) if isinstance(found, WrittenPage) else None
         if html is not None:
             return html
-        self.rendering, self.pieces[name] = name, []
+        self.rendering, self.pieces, self.found = name, [], self._last_items(name)
         try:
-            return render()
+            data = render().encode("utf-8")
+            self.spans[name] = _located(data, self.pieces)
+            return data
         finally:
-            self.rendering = None
+            self.rendering, self.pieces, self.found = None, [], None
 
     def item_html(self, template: str, item: Item, before_band: bool) -> Markup:
         """What the bundled listing and day pages show of an item (`template` rendered for it),
         from the last build's copy of the page being rendered when the item was there."""
-        assert self.env is not None and self.rendering is not None
+        assert self.rendering is not None, "item_html outside PageCache.page"
         key = f"{template}\0{token(item)}\0{before_band:d}"
-        html = self._fragment(self.rendering, key)
-        if html is None:
-            html = self.env.get_template(template).render(item=item, before_band=before_band)
-        self.pieces[self.rendering].append((key, html))
+        span = self.found[0].get(key) if self.found is not None else None
+        if span is not None:
+            assert self.found is not None
+            html = self.found[1][span[0] : span[1]].decode("utf-8")
+        else:
+            html = self._template(template).render(item=item, before_band=before_band)
+        self.pieces.append((key, html))
         return Markup(html)
 
-    def _fragment(self, name: str, key: str) -> str | None:
-        fragments = self.last_fragments.get(name)
-        if not isinstance(fragments, Fragments) or key not in fragments.spans:
-            return None
-        data = self._previous(name)
-        if name not in self.checked:
-            if data is None or hashlib.sha256(data).digest() != fragments.digest:
-                # A page that is not what the last build wrote is forgotten.
-                del self.last_fragments[name]
-                return None
-            self.checked.add(name)
-        assert data is not None
-        start, end = fragments.spans[key]
-        return data[start:end].decode("utf-8")
+    def _template(self, name: str) -> Template:
+        found = self.templates.get(name)
+        if found is None:
+            assert self.env is not None
+            found = self.templates[name] = self.env.get_template(name)
+        return found
 
-    def _previous(self, name: str) -> bytes | None:
-        if name not in self.previous:
-            self.previous[name] = previous_output(name)
-        return self.previous[name]
+    def _last_items(self, name: str) -> tuple[dict[str, tuple[int, int]], bytes] | None:
+        """Where the items lie in the page the last build wrote, and its bytes; None when it
+        did not, or the page in dist/ is no longer what it wrote."""
+        fragments = self.last_fragments.get(name)
+        if not isinstance(fragments, Fragments):
+            return None
+        data = previous_output(name)
+        if data is None or hashlib.sha256(data).digest() != fragments.digest:
+            return None
+        return fragments.spans, data
 
     def _written(self, name: str, page: WrittenPage) -> bytes | None:
-        data = self._previous(name)
+        data = previous_output(name)
         if data is None or hashlib.sha256(data).digest() != page.digest:
             return None
         stand_in = self.stand_in.encode()
@@ -164,39 +170,36 @@ class PageCache:
         written: dict[str, bytes] = {}
         for name, html in rendered.items():
             data = html.encode("utf-8") if isinstance(html, str) else html
-            places: list[int] = []
+            found: list[int] = []
             at = data.find(stand_in)
             while at >= 0:
-                # Each earlier replacement shortened what comes before by `shrink` bytes.
-                places.append(at - len(places) * shrink)
+                found.append(at)
                 at = data.find(stand_in, at + len(stand_in))
+            # Each earlier replacement shortened what comes before by `shrink` bytes.
+            places = [at - number * shrink for number, at in enumerate(found)]
             written[name] = data = data.replace(stand_in, final)
             key = self.keys.get(name)
             if key is not None:
                 digest = hashlib.sha256(data).digest()
                 self.written[key] = WrittenPage(digest, tuple(places), len(final))
-                self._note_fragments(name, data, digest)
+                self._note_fragments(name, digest, found, shrink)
         return written
 
-    def _note_fragments(self, name: str, data: bytes, digest: bytes) -> None:
-        """Where the page's items lie in it, for the next build. A page taken whole from the
-        last build keeps its items where they were: only its version changed, in place."""
-        pieces = self.pieces.pop(name, None)
-        if pieces is None:
+    def _note_fragments(self, name: str, digest: bytes, found: list[int], shrink: int) -> None:
+        """Where the page's items lie in it as written, for the next build. A page taken whole
+        from the last build keeps its items where they were: only its version changed."""
+        spans = self.spans.pop(name, None)
+        if spans is None:
             last = self.last_fragments.get(name)
             if isinstance(last, Fragments):
                 self.fragments[name] = Fragments(digest, last.spans)
             return
-        spans: dict[str, tuple[int, int]] = {}
-        at = 0
-        for key, html in pieces:
-            piece = html.encode("utf-8")
-            # Items are written in the order they were rendered, each after the last.
-            start = data.find(piece, at)
-            if start < 0:
-                return
-            at = start + len(piece)
-            spans[key] = (start, at)
+        if found and shrink:
+            # The spans were found in the page with the stand-in, which the version replaced.
+            spans = {
+                key: (start - shrink * bisect(found, start), end - shrink * bisect(found, start))
+                for key, (start, end) in spans.items()
+            }
         if spans:
             self.fragments[name] = Fragments(digest, spans)
 
@@ -235,6 +238,21 @@ class PageCache:
         # Anything else by its repr: a value whose repr does not show what it holds (an
         # object's address) only ever misses the cache.
         return token(value)
+
+
+def _located(data: bytes, pieces: list[tuple[str, str]]) -> dict[str, tuple[int, int]]:
+    """Where each (key, HTML) piece lies in the page: they were written in order, each after
+    the last, so each is looked for from where the last one ended."""
+    spans: dict[str, tuple[int, int]] = {}
+    at = 0
+    for key, html in pieces:
+        piece = html.encode("utf-8")
+        start = data.find(piece, at)
+        if start < 0:
+            return {}
+        at = start + len(piece)
+        spans[key] = (start, at)
+    return spans
 
 
 def _joined(kind: str, parts: list[str]) -> str:
