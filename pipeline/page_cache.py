@@ -72,7 +72,7 @@ class PageCache:
         self.stand_in = stand_in
         self.env = env
         # The listing pages' entries change with every edit (the version is in them), so the
-        # few entries are written whole each time.
+        # entries are written whole each time: with the items' places, 1.9 MB at 10,000 items.
         self.store = stage_store("pages")
         found = self.store.load() if self.store is not None else {}
         pages, fragments = found.get("pages"), found.get("fragments")
