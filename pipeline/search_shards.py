@@ -133,7 +133,8 @@ def shard_files(
     document's result card as json_text, `meta` what the filters need of it; `edition_names`
     maps each edition's id to its name, in the program's order. `coded` is front_coded, or
     a memo of it; `memo` keeps, from build to build, the postings' positions as text."""
-    rows = _RowTexts(index, memo if memo is not None else {})
+    # Made once: a small site's files are cut twice (see `prefetch`).
+    rows = _RowTexts(index, memo if memo is not None else {}).rows()
     ranges = _ranges(index, RANGE_BYTES)
     files = _range_files(rows, ranges)
     card_files = _card_files(card_texts, CARDS_PER_FILE)
@@ -184,6 +185,10 @@ class _RowTexts:
         self.delta_at = offsets[index.starts].tolist()
         self.weight_at = weight_offsets[index.starts].tolist()
 
+    def rows(self) -> list[str]:
+        """Every term's row, in term order."""
+        return [self.row(number) for number in range(len(self.index.terms))]
+
     def row(self, number: int) -> str:
         width = len(self.index.fields)
         parts = [encode_basestring(self.index.terms[number]), str(self.index.numbers[number])]
@@ -228,11 +233,11 @@ def _joined_numbers(values: np.ndarray) -> tuple[str, np.ndarray]:
     return out.tobytes().decode("ascii"), offsets
 
 
-def _range_files(rows: _RowTexts, ranges: list[tuple[int, int]]) -> dict[str, bytes]:
+def _range_files(rows: list[str], ranges: list[tuple[int, int]]) -> dict[str, bytes]:
     files: dict[str, bytes] = {}
     for number, (first, stop) in enumerate(ranges):
         key = f"terms/{number}"
-        text = "[" + ",".join(rows.row(r) for r in range(first, stop)) + "]"
+        text = "[" + ",".join(rows[first:stop]) + "]"
         files[f"search/{key}.js"] = _script_of(key, text)
     return files
 

@@ -141,3 +141,27 @@ def test_numbers_are_joined_as_str_would_write_them() -> None:
         assert text == "".join(f"{int(n)}," for n in values)
         starts = np.cumsum([0, *(len(str(int(n))) + 1 for n in values)])
         assert offsets.tolist() == starts.tolist()
+
+
+def test_range_rows_hold_each_runs_deltas_and_weights_empty_runs_first_and_last() -> None:
+    """A row is [term, vector index, then per field the delta-coded positions and weights];
+    a run with no postings, even the very first or the very last, is [] and []."""
+    import json
+
+    import numpy as np
+
+    from pipeline.fast_index import TermArrays
+    from pipeline.search_shards import _RowTexts
+
+    index = TermArrays(
+        fields=("title", "body"),
+        document_count=4,
+        terms=("alpha", "beta"),
+        numbers=(0, 1),
+        # alpha: no title, body in documents 0 and 2; beta: title in 3, no body.
+        starts=np.array([0, 0, 2, 3, 3]),
+        positions=np.array([0, 2, 3]),
+        weights=np.array([1500, 250, 3000]),
+    )
+    rows = [json.loads(row) for row in _RowTexts(index, {}).rows()]
+    assert rows == [["alpha", 0, [], [], [0, 2], [1500, 250]], ["beta", 1, [3], [3000], [], []]]
