@@ -34,7 +34,7 @@ def main() -> None:
         report = build(options)
         print(json.dumps(_measured(report, time.perf_counter() - began, imported)))
         return
-    from .run import edit_one
+    from .run import edit_one, median_run
 
     build(options)
     runs = []
@@ -43,9 +43,7 @@ def main() -> None:
         began = time.perf_counter()
         report = build(options)
         runs.append(_measured(report, time.perf_counter() - began, 0.0))
-    runs.sort(key=lambda run: float(run["seconds"]))
-    median = {**runs[len(runs) // 2], "runs": [run["seconds"] for run in runs]}
-    print(json.dumps(median))
+    print(json.dumps(median_run(runs)))
 
 
 def _measured(report: BuildReport, seconds: float, imported: float) -> dict[str, Any]:

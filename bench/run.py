@@ -42,7 +42,7 @@ def cold_build(content: Path, out: Path, config: Path, *how: str) -> dict[str, A
     return result
 
 
-def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
+def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
     """The run of median time, with every run's time beside it."""
     ordered = sorted(runs, key=lambda run: float(run["seconds"]))
     return {**ordered[len(ordered) // 2], "runs": [run["seconds"] for run in runs]}
@@ -91,7 +91,7 @@ def run_size(count: int, work: Path, browser: bool, refs: bool) -> dict[str, Any
     for _ in range(REBUILDS):
         edit_one(content)
         rebuilds.append(cold_build(content, out, config))
-    row["rebuild"] = _median(rebuilds)
+    row["rebuild"] = median_run(rebuilds)
     row["resident"] = cold_build(content, out, config, "--resident", str(REBUILDS))
     row["index"] = folder_sizes(out / "search")
     row["manifest"] = sizes(out / "search" / "manifest.js")
