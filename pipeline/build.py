@@ -181,12 +181,12 @@ def _locked_build(
             cache.save()
         raise ContentError(report.problems, _failure_summary(report))
     if early is not None:
-        # The early search worker starts on the Program now; the staging folder follows.
+        # The early search worker starts on the Program now; it compares the items with its
+        # state while this process imports the stages and opens the staging folder.
         assert cache is not None
-        folder = cache_dir(options.content_dir)
-        if not early_search.hand_over(early, report.program, folder, cache.tokens):
-            early.close()
-            early = None
+        early_search.offer(early, report.program, cache_dir(options.content_dir), cache.tokens)
+    from .outputs import produce  # late: it pulls in the stages
+
     # The site is written into a staging folder as its files are made: this process's own
     # stages' files while the workers still run, the workers' by themselves, the pages last.
     # Opened before the workers start, which inherit it.
@@ -199,10 +199,11 @@ def _locked_build(
         written.update(files)
 
     try:
+        if early is not None and not early_search.hand_over(early, report.program):
+            early.close()
+            early = None
         if early is not None:
             early_search.place(early, staging.elsewhere())
-        from .outputs import produce  # late: it pulls in the stages
-
         # The read cache is saved in the background while the site is written, off the
         # critical path; the items' tokens it kept spare the stages digesting them again.
         files, copies, timings, saved = produce(

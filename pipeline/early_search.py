@@ -4,7 +4,7 @@ On a rebuild the search stage is the longest, and a quarter of it is making read
 numpy and loading the last build's state (search_state.py). A worker forked before the content
 is read does that on the core the reading leaves idle, after surveying the content folder for
 the read cache (read_cache.survey) while the build loads that cache. Once the Program is read,
-the build hands it the items' tokens; it asks for the items its state lacks (the edited ones),
+the build offers it the items' tokens; it asks for the items its state lacks (the edited ones),
 and writes its files into the staging folder like any worker (parallel.Early).
 """
 
@@ -53,17 +53,23 @@ def survey_of(early: Early) -> Survey:
     return made
 
 
-def hand_over(
+def offer(
     early: Early, program: Program, folder: Path, known: Iterable[tuple[object, str]]
-) -> bool:
+) -> None:
     """Tell the early worker what it needs of the Program: the items' tokens (`known` are
-    those the read cache kept, read_cache.py), the editions, and the items it asks for.
-    False when it declines (it lacks most of the items): it is then done, and the build runs
-    the search stage as it runs the others. Otherwise it needs `place` next."""
+    those the read cache kept, read_cache.py) and the editions. It answers (hand_over) once
+    it has compared them with its state: the build does other work meanwhile."""
     with cache_folder(folder, (), known):
         tokens = tuple(token(item) for item in program.items)
     editions = tuple((edition.id, edition.info.name) for edition in program.editions)
-    needed = early.ask((tokens, editions, uses_day_pages(program)))
+    early.tell((tokens, editions, uses_day_pages(program)))
+
+
+def hand_over(early: Early, program: Program) -> bool:
+    """After `offer`: send the items the early worker asks for (those its state lacks).
+    False when it declines (it lacks most of the items): it is then done, and the build runs
+    the search stage as it runs the others. Otherwise it needs `place` next."""
+    needed = early.receive()
     if needed is None:
         return False
     early.tell({number: program.items[number] for number in needed})
