@@ -7,19 +7,15 @@ output stays byte-identical. Forked workers inherit the Program instead of unpic
 
 from __future__ import annotations
 
-import ctypes
-import multiprocessing
 import os
 import pickle
-import signal
 import time
-import traceback
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import partial
-from multiprocessing.connection import Connection, wait
 from typing import Any, Protocol, TypeVar
 
+from .forks import Channel, Child, die_with_parent, one_way, ready, two_way
 from .model import Program
 
 Outputs = dict[str, bytes]
@@ -84,8 +80,8 @@ def run_stages(
 
     # Workers inherit the program and the sink when forked, rather than unpickling them.
     _program, _sink = program, sink
+    queue = _Queue(offload)
     try:
-        queue = _Queue(offload)
         # One worker per core, the early one among them: this process mostly waits for them,
         # or takes the last stage.
         spare_cores = max(cores - len(begun), 1)
@@ -109,6 +105,7 @@ def run_stages(
         raise
     finally:
         _program, _sink = None, None
+        queue.close()
     files: Outputs = {}
     timings: dict[str, float] = {}
     written: set[str] = set()
@@ -140,37 +137,38 @@ class _Queue:
 
     def __init__(self, stages: list[Stage]) -> None:
         self.stages = stages
-        # In shared memory, made before the workers fork.
-        self.next = multiprocessing.get_context("fork").Value("i", 0)
+        # A pipe holding one byte per stage, made before the workers fork: reading a byte
+        # takes a stage, atomically, in whichever process reads it; its write end closed,
+        # an empty pipe reads as end of file, so a read never waits.
+        assert len(stages) < 256
+        self.taking, writing = os.pipe()
+        os.write(writing, bytes(range(len(stages))))
+        os.close(writing)
 
     def take(self) -> Stage | None:
-        with self.next.get_lock():
-            number = int(self.next.value)
-            if number >= len(self.stages):
-                return None
-            self.next.value = number + 1
-        return self.stages[number]
+        taken = os.read(self.taking, 1)
+        return self.stages[taken[0]] if taken else None
+
+    def close(self) -> None:
+        os.close(self.taking)
 
 
 @dataclass
 class _Worker:
     """A forked process taking heavy stages and sending back each one's result."""
 
-    process: Any  # multiprocessing's forked Process
-    results: Connection
+    process: Child
+    results: Channel
 
     @classmethod
     def start(cls, queue: _Queue) -> _Worker:
-        context = multiprocessing.get_context("fork")
-        receiving, sending = context.Pipe(duplex=False)
-        process = context.Process(target=_serve, args=(queue, sending), daemon=True)
-        process.start()
+        receiving, sending = one_way()
+        process = Child(_serve, (queue, sending), drop=(receiving,))
         sending.close()
         return cls(process, receiving)
 
     def stop(self) -> None:
-        if self.process.is_alive():
-            self.process.terminate()
+        self.process.terminate()
         self.process.join()
         self.results.close()
 
@@ -184,13 +182,12 @@ def _receive_all(
     """receive(name, files, seconds) of each expected stage, as the workers send them; a
     stage's failure is raised here, and so is a worker's end with a stage unfinished."""
     missing = set(expected)
-    running: dict[Connection, str | None] = {worker.results: None for worker in workers}
+    running: dict[Channel, str | None] = {worker.results: None for worker in workers}
     if early is not None:
         running[early.worker.results] = early.name
     by_pipe = {worker.results: worker for worker in workers}
     while missing and running:
-        for pipe in wait(list(running)):
-            assert isinstance(pipe, Connection)
+        for pipe in ready(running):
             try:
                 kind, name, outcome = pipe.recv()
             except EOFError:
@@ -257,7 +254,7 @@ class Early:
 class Talk:
     """An early worker's side of the talk with the build (Early.ask and tell)."""
 
-    def __init__(self, name: str, pipe: Connection) -> None:
+    def __init__(self, name: str, pipe: Channel) -> None:
         self.name = name
         self.pipe = pipe
         # When the build first spoke: the stage's time runs from then.
@@ -278,17 +275,13 @@ def start_early(name: str, serve: Callable[[Talk], Outputs | Sunk | None]) -> Ea
     it declined, having said so in the talk); None where workers cannot be forked."""
     if not _can_fork(os.cpu_count() or 1, MIN_ITEMS):
         return None
-    context = multiprocessing.get_context("fork")
-    here, there = context.Pipe(duplex=True)
-    process = context.Process(target=_serve_early, args=(name, serve, there), daemon=True)
-    process.start()
+    here, there = two_way()
+    process = Child(_serve_early, (name, serve, there), drop=(here,))
     there.close()
     return Early(name, _Worker(process, here))
 
 
-def _serve_early(
-    name: str, serve: Callable[[Talk], Outputs | Sunk | None], pipe: Connection
-) -> None:
+def _serve_early(name: str, serve: Callable[[Talk], Outputs | Sunk | None], pipe: Channel) -> None:
     def outcome() -> tuple[Outputs | Sunk, float] | None:
         talk = Talk(name, pipe)
         made = serve(talk)
@@ -298,7 +291,7 @@ def _serve_early(
     _live(pipe, lambda: _sent(pipe, name, outcome))
 
 
-def _serve(queue: _Queue, results: Connection) -> None:
+def _serve(queue: _Queue, results: Channel) -> None:
     """A worker taking heavy stages and sending each one's result."""
 
     def all_sent() -> bool:
@@ -312,11 +305,11 @@ def _serve(queue: _Queue, results: Connection) -> None:
     _live(results, all_sent)
 
 
-def _live(pipe: Connection, sent: Callable[[], bool]) -> None:
+def _live(pipe: Channel, sent: Callable[[], bool]) -> None:
     """A worker's life: its results sent (`sent`, False once one failed), then, unless one
     failed, the work its stages left (after_result)."""
     global _after
-    _die_with_parent()
+    die_with_parent()
     _after = []
     if not sent():
         return
@@ -326,7 +319,7 @@ def _live(pipe: Connection, sent: Callable[[], bool]) -> None:
 
 
 def _sent(
-    pipe: Connection, name: str, outcome: Callable[[], tuple[Outputs | Sunk, float] | None]
+    pipe: Channel, name: str, outcome: Callable[[], tuple[Outputs | Sunk, float] | None]
 ) -> bool:
     """Send a stage's result (none when `outcome` gives None), or its failure, which the
     process waiting for it raises again; whether it succeeded."""
@@ -343,6 +336,8 @@ def _sent(
 def _portable(exc: BaseException) -> BaseException:
     """The exception, with the worker's traceback as a note, or a RuntimeError that tells
     it when it does not pickle."""
+    import traceback
+
     where = "".join(traceback.format_exception(exc))
     try:
         pickle.dumps(exc)
@@ -404,13 +399,11 @@ def in_background(work: list[Callable[[], None]], items: int) -> Callable[[], No
         for each in work:
             each()
         return _nothing
-    child = multiprocessing.get_context("fork").Process(target=_run_all, args=(work,))
-    child.start()
-    return child.join
+    return Child(_run_all, (work,)).join
 
 
 def _run_all(work: list[Callable[[], None]]) -> None:
-    _die_with_parent()
+    die_with_parent()
     for each in work:
         each()
 
@@ -440,11 +433,12 @@ def map_forked(work: Callable[[S, int, int], R], state: S, count: int) -> list[R
     bounds = [(count * k // runs, count * (k + 1) // runs) for k in range(runs)]
     _state = state
     try:
-        # Imported here: a rebuild that reads a file or two never needs it.
+        # Imported here: a rebuild that reads a file or two never needs them.
+        import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
         with ProcessPoolExecutor(
-            cores, mp_context=multiprocessing.get_context("fork"), initializer=_die_with_parent
+            cores, mp_context=multiprocessing.get_context("fork"), initializer=die_with_parent
         ) as pool:
             futures = [pool.submit(_run, work, first, stop) for first, stop in bounds]
             return [future.result() for future in futures]
@@ -456,19 +450,10 @@ def _run(work: Callable[[Any, int, int], R], first: int, stop: int) -> R:
     return work(_state, first, stop)
 
 
-def _die_with_parent() -> None:
-    """Ask Linux to end this worker when the build is killed, so no orphan keeps computing."""
-    # The process's own symbols, the C library's among them (see write._exchange).
-    prctl = getattr(ctypes.CDLL(None), "prctl", None)
-    if prctl is not None:
-        pr_set_pdeathsig = 1
-        prctl(pr_set_pdeathsig, signal.SIGKILL)
-
-
 def _can_fork(cores: int, items: int) -> bool:
     return (
         cores > 1
         and items >= MIN_ITEMS
-        and "fork" in multiprocessing.get_all_start_methods()
+        and hasattr(os, "fork")
         and not os.environ.get("PIPELINE_NO_PARALLEL")
     )
