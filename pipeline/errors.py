@@ -6,8 +6,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Literal
 
-import click
-
 Severity = Literal["error", "warning"]
 
 
@@ -34,8 +32,12 @@ class DocumentError(Exception):
         self.problem = problem
 
 
-class PipelineError(click.ClickException):
-    """Root of every error the pipeline reports to a user; the CLI prints it without a traceback."""
+class PipelineError(Exception):
+    """Root of every error the pipeline reports to a user; the CLI prints it without a
+    traceback (cli.py turns it into Click's error; the library needs no Click)."""
+
+    def format_message(self) -> str:
+        return str(self)
 
 
 class ContentError(PipelineError):
