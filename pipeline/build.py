@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from . import early_search
@@ -182,9 +183,10 @@ def _locked_build(
         raise ContentError(report.problems, _failure_summary(report))
     if early is not None:
         # The early search worker starts on the Program now; it compares the items with its
-        # state while this process imports the stages and opens the staging folder.
+        # state while this process goes on, and says what it decided when asked (settle).
         assert cache is not None
-        early_search.offer(early, report.program, cache_dir(options.content_dir), cache.tokens)
+        folder = cache_dir(options.content_dir)
+        early_search.offer(early, report.program, folder, cache.tokens, cache.afresh)
     from .outputs import produce  # late: it pulls in the stages
 
     # The site is written into a staging folder as its files are made: this process's own
@@ -199,11 +201,8 @@ def _locked_build(
         written.update(files)
 
     try:
-        if early is not None and not early_search.hand_over(early, report.program):
-            early.close()
-            early = None
         if early is not None:
-            early_search.place(early, staging.elsewhere())
+            early.settle = partial(early_search.settle, early, report.program, staging.elsewhere())
         # The read cache is saved in the background while the site is written, off the
         # critical path; the items' tokens it kept spare the stages digesting them again.
         files, copies, timings, saved = produce(

@@ -4,19 +4,20 @@ On a rebuild the search stage is the longest, and a quarter of it is making read
 numpy and loading the last build's state (search_state.py). A worker forked before the content
 is read does that on the core the reading leaves idle, after surveying the content folder for
 the read cache (read_cache.survey) while the build loads that cache. Once the Program is read,
-the build offers it the items' tokens; it asks for the items its state lacks (the edited ones),
-and writes its files into the staging folder like any worker (parallel.Early).
+the build offers it the items' tokens and the items read afresh, and goes on; the worker asks
+for any other item its state lacks, and writes its files into the staging folder like any
+worker (parallel.Early).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from functools import partial
 from pathlib import Path
 
 from . import trees
 from .layout import uses_day_pages
-from .model import Program
+from .model import Item, Program
 from .output_cache import cache_folder, token
 from .parallel import Early, Sunk, Talk, start_early
 from .read_cache import Survey, survey
@@ -54,32 +55,41 @@ def survey_of(early: Early) -> Survey:
 
 
 def offer(
-    early: Early, program: Program, folder: Path, known: Iterable[tuple[object, str]]
+    early: Early,
+    program: Program,
+    folder: Path,
+    known: Iterable[tuple[object, str]],
+    afresh: Sequence[Item],
 ) -> None:
     """Tell the early worker what it needs of the Program: the items' tokens (`known` are
-    those the read cache kept, read_cache.py) and the editions. It answers (hand_over) once
-    it has compared them with its state: the build does other work meanwhile."""
+    those the read cache kept, read_cache.py), the editions, and the items read afresh (the
+    edited ones: those its state lacks, most likely), unless they are most of the items.
+    It compares them with its state meanwhile; `settle` hears what it decided."""
     with cache_folder(folder, (), known):
         tokens = tuple(token(item) for item in program.items)
     editions = tuple((edition.id, edition.info.name) for edition in program.editions)
-    early.tell((tokens, editions, uses_day_pages(program)))
+    fresh = {id(item) for item in afresh}
+    if len(fresh) > MOST_HANDED_OVER * len(tokens):
+        fresh = set()
+    offered = {number: item for number, item in enumerate(program.items) if id(item) in fresh}
+    early.tell((tokens, editions, uses_day_pages(program), offered))
 
 
-def hand_over(early: Early, program: Program) -> bool:
-    """After `offer`: send the items the early worker asks for (those its state lacks).
-    False when it declines (it lacks most of the items): it is then done, and the build runs
-    the search stage as it runs the others. Otherwise it needs `place` next."""
-    needed = early.receive()
-    if needed is None:
+def settle(early: Early, program: Program, where: Elsewhere, wait: bool) -> bool | None:
+    """After `offer`: whether the early worker runs the search stage, once it has said so
+    (None until then, unless `wait`). If it lacks items it was not offered, they are sent;
+    then where to put its files (the staging folder). False when it declined (it lacks
+    most of the items): it is then done, and the build runs the search stage as it runs
+    the others."""
+    if not wait and not early.speaking():
+        return None
+    lacking = early.receive()
+    if lacking is None:
         return False
-    early.tell({number: program.items[number] for number in needed})
-    return True
-
-
-def place(early: Early, where: Elsewhere) -> None:
-    """Tell the early worker where to put its files: the staging folder, opened meanwhile
-    (its files are only written once they are made)."""
+    if lacking:
+        early.tell({number: program.items[number] for number in lacking})
     early.tell(where)
+    return True
 
 
 def _serve(content_dir: Path, folder: Path, out_dir: Path, talk: Talk) -> Sunk | None:
@@ -89,14 +99,16 @@ def _serve(content_dir: Path, folder: Path, out_dir: Path, talk: Talk) -> Sunk |
     with cache_folder(folder):
         stage = SearchStage()
     manifests = trees.load(out_dir)
-    tokens, editions, day_pages = talk.receive()
+    tokens, editions, day_pages, items = talk.receive()
     inputs = SearchInputs(tokens, editions, day_pages)
     missing = stage.missing(inputs.tokens)
     if len(missing) > MOST_HANDED_OVER * len(tokens):
         talk.reply(None)
         return None
-    talk.reply(missing)
-    items = talk.receive()
+    lacking = [number for number in missing if number not in items]
+    talk.reply(lacking)
+    if lacking:
+        items.update(talk.receive())
     with cache_folder(folder):
         files = stage.outputs(inputs, [items.get(n) for n in range(len(inputs.tokens))])
     where: Elsewhere = talk.receive()

@@ -8,6 +8,7 @@ speak, and reap it.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import os
 import pickle
@@ -85,22 +86,21 @@ def _pipe() -> tuple[int, int]:
     # A pipe holds 64 KiB at first: a build handing its worker the items' tokens (80 kB at
     # 1,000 items) waited until the worker, still importing, read them (0.17 s, measured).
     # A larger buffer lets the sender go on; where the system refuses, it waits as before.
-    try:
+    with contextlib.suppress(OSError):
         fcntl.fcntl(writing, fcntl.F_SETPIPE_SZ, PIPE_BYTES)
-    except OSError:
-        pass
     return reading, writing
 
 
-def ready(channels: Iterable[Channel]) -> list[Channel]:
-    """The channels with a message (or an end) to read, once at least one has."""
+def ready(channels: Iterable[Channel], wait: bool = True) -> list[Channel]:
+    """The channels with a message (or an end) to read: once at least one has, or, without
+    `wait`, now (perhaps none)."""
     poll = select.poll()
     by_fd = {channel.fileno(): channel for channel in channels}
     for fd in by_fd:
         poll.register(fd, select.POLLIN)
     while True:
-        events = poll.poll()
-        if events:
+        events = poll.poll(None if wait else 0)
+        if events or not wait:
             return [by_fd[fd] for fd, _event in events]
 
 

@@ -66,6 +66,8 @@ def run_stages(
     offload = [
         s for s in stages if parallel and stage_name(s) in heavy and stage_name(s) not in begun
     ]
+    # The early worker's stage, queued only should that worker decline it (Early.settle).
+    held = [s for s in stages if stage_name(s) in begun]
     results: dict[str, tuple[Outputs, float]] = {}
     sunk_names: dict[str, frozenset[str]] = {}
     workers: list[_Worker] = []
@@ -78,26 +80,44 @@ def run_stages(
             made = {}
         results[name] = (made, seconds)
 
+    def settled(wait: bool) -> None:
+        """Once the early worker says whether it runs its stage: if it declined, that stage is
+        queued like the other heavy stages."""
+        nonlocal early
+        if early is None or queue.released:
+            return
+        accepted = early.settle(wait)
+        if accepted is None:
+            return
+        if not accepted:
+            early.close()
+            early = None
+        queue.release(() if accepted else held)
+
     # Workers inherit the program and the sink when forked, rather than unpickling them.
     _program, _sink = program, sink
-    queue = _Queue(offload)
+    queue = _Queue([*offload, *held], held=len(held))
     try:
         # One worker per core, the early one among them: this process mostly waits for them,
         # or takes the last stage.
         spare_cores = max(cores - len(begun), 1)
         workers = [_Worker.start(queue) for _ in range(min(len(offload), spare_cores))]
+        settled(wait=False)
         for stage in stages:
             if stage not in offload and stage_name(stage) not in begun:
                 results[stage_name(stage)] = _timed(stage)
         if meanwhile is not None:
             meanwhile(_merged(results.values()))
+        settled(wait=True)
         while (taken := queue.take()) is not None:
             receive(stage_name(taken), *_timed_in_worker(taken))
         if early is not None:
             workers.append(early.worker)
             early.taken = True
-        expected = [stage_name(s) for s in offload if stage_name(s) not in results]
-        _receive_all(workers, [*expected, *begun], receive, early)
+        expected = [stage_name(s) for s in queue.stages if stage_name(s) not in results]
+        if early is not None:
+            expected = [name for name in expected if name != early.name] + [early.name]
+        _receive_all(workers, expected, receive, early)
     except BaseException:
         # Nothing may write into the staging folder once the caller abandons it.
         for worker in workers:
@@ -133,23 +153,47 @@ def after_result(work: Callable[[], None]) -> None:
 
 
 class _Queue:
-    """The heavy stages, each taken by one process (a worker or this one), in order."""
+    """The heavy stages, each taken by one process (a worker or this one), in order.
 
-    def __init__(self, stages: list[Stage]) -> None:
+    The last `held` stages are taken only once released: the early worker's stage, should it
+    decline it. Until the queue is released a worker done with the others waits for it."""
+
+    def __init__(self, stages: list[Stage], held: int = 0) -> None:
         self.stages = stages
         # A pipe holding one byte per stage, made before the workers fork: reading a byte
-        # takes a stage, atomically, in whichever process reads it; its write end closed,
-        # an empty pipe reads as end of file, so a read never waits.
+        # takes a stage, atomically, in whichever process reads it; once its write end is
+        # closed, an empty pipe reads as end of file: no stage is left.
         assert len(stages) < 256
-        self.taking, writing = os.pipe()
-        os.write(writing, bytes(range(len(stages))))
-        os.close(writing)
+        self.taking, self.adding = os.pipe()
+        self.held = len(stages) - held
+        os.write(self.adding, bytes(range(self.held)))
+        self.released = False
+        if not held:
+            self.release(())
+
+    def release(self, stages: Iterable[Stage]) -> None:
+        """Queue these held stages (none, or all); no more stages come."""
+        numbers = [self.stages.index(stage) for stage in stages]
+        assert all(number >= self.held for number in numbers)
+        os.write(self.adding, bytes(numbers))
+        os.close(self.adding)
+        self.released = True
+
+    def forked(self) -> None:
+        """In a worker: close its copy of the write end, which only the build writes to (the
+        pipe reads as ended once every copy is closed)."""
+        if not self.released:
+            os.close(self.adding)
+            self.released = True
 
     def take(self) -> Stage | None:
         taken = os.read(self.taking, 1)
         return self.stages[taken[0]] if taken else None
 
     def close(self) -> None:
+        if not self.released:
+            os.close(self.adding)
+            self.released = True
         os.close(self.taking)
 
 
@@ -221,6 +265,14 @@ class Early:
     worker: _Worker
     # Whether run_stages awaits it (and the build then waits for it to end).
     taken: bool = False
+    # settle(wait): whether the worker runs its stage, once it has said so (None while it has
+    # not, unless `wait`); it may then need more of the build. Set by the build before
+    # run_stages; unset, the worker runs its stage.
+    settle: Callable[[bool], bool | None] = lambda _wait: True
+
+    def speaking(self) -> bool:
+        """Whether the worker has said something not yet received."""
+        return bool(ready([self.worker.results], wait=False))
 
     def tell(self, message: Any) -> None:
         self.worker.results.send(message)
@@ -293,6 +345,8 @@ def _serve_early(name: str, serve: Callable[[Talk], Outputs | Sunk | None], pipe
 
 def _serve(queue: _Queue, results: Channel) -> None:
     """A worker taking heavy stages and sending each one's result."""
+
+    queue.forked()
 
     def all_sent() -> bool:
         while (stage := queue.take()) is not None:

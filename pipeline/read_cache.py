@@ -115,6 +115,8 @@ class ReadCache:
         self.changed: dict[str, int] = {}
         # (item, token) of every item this build knows the token of.
         self.tokens: list[tuple[Item, str]] = []
+        # The items read from their files this build, not taken from the cache.
+        self.afresh: list[Item] = []
 
     def key(self, path: str, relative: str) -> str | None:
         """The file's key, or None when it cannot be cached (a link, or outside the folder)."""
@@ -143,7 +145,7 @@ class ReadCache:
                 return None
             if not same:
                 return None
-            self.store(key, found)
+            self._keep(key, found)
         if found.item is not None and found.token:
             self.tokens.append((found.item, found.token))
         return found
@@ -151,14 +153,20 @@ class ReadCache:
     def store(self, key: str | None, read: FileRead) -> None:
         """Keep what reading the file gave under the key made before reading it: a file changed
         since has another key, so the entry is only ever found for the bytes it was made of
-        or, should they have changed meanwhile, never. The read carries its item's token.
+        or, should they have changed meanwhile, never. The read carries its item's token, and
+        the item counts as read afresh this build.
 
         A file changed in the last moments is racily clean, as git says: another edit within
         the same clock tick would keep its key. Its entry is kept marked, and the next build
         compares the file's bytes with the digest of the ones read before using it (git
         compares a racily clean entry's contents too)."""
-        if read.item is not None and read.token:
-            self.tokens.append((read.item, read.token))
+        if read.item is not None:
+            self.afresh.append(read.item)
+            if read.token:
+                self.tokens.append((read.item, read.token))
+        self._keep(key, read)
+
+    def _keep(self, key: str | None, read: FileRead) -> None:
         if key is None or read.consulted_files:
             return
         changed = self.changed[key]

@@ -15,7 +15,7 @@ from pipeline import early_search, forks, read_cache
 from pipeline.build import BuildOptions, build
 from pipeline.cache import CACHE_DIR
 from pipeline.errors import ContentError
-from pipeline.parallel import MIN_ITEMS
+from pipeline.parallel import MIN_ITEMS, Early
 
 two_cores = pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="workers need two cores")
 
@@ -42,15 +42,17 @@ def site(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> BuildOptions:
 
 @pytest.fixture
 def handed(monkeypatch: pytest.MonkeyPatch) -> list[bool]:
-    """What each hand-over to an early worker returned (False: it declined)."""
+    """What each early worker decided, as the build heard it (False: it declined)."""
     outcomes: list[bool] = []
-    original = early_search.hand_over
+    original = early_search.settle
 
-    def recording(*args: Any) -> bool:
-        outcomes.append(original(*args))
-        return outcomes[-1]
+    def recording(*args: Any) -> bool | None:
+        outcome = original(*args)
+        if outcome is not None:
+            outcomes.append(outcome)
+        return outcome
 
-    monkeypatch.setattr(early_search, "hand_over", recording)
+    monkeypatch.setattr(early_search, "settle", recording)
     return outcomes
 
 
@@ -80,6 +82,35 @@ def test_an_edit_is_searched_by_the_early_worker_as_by_a_plain_build(
     build(site)
     assert handed == [True, True]
     assert _tree(site.out_dir) == _tree(tmp_path / "plain")
+
+
+@two_cores
+def test_the_early_worker_asks_for_an_item_it_lacks_and_was_not_offered(
+    site: BuildOptions, handed: list[bool], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """The build offers the items it read afresh; an item whose part the search state lacks
+    though the read cache had it (a state older than the read cache) is asked for."""
+    asked: list[list[int]] = []
+    original_offer, original_receive = early_search.offer, Early.receive
+
+    def offering_nothing(*args: Any) -> None:
+        original_offer(*args[:-1], ())
+
+    def recording(early: Early) -> Any:
+        reply = original_receive(early)
+        if isinstance(reply, list):
+            asked.append(reply)
+        return reply
+
+    monkeypatch.setattr(early_search, "offer", offering_nothing)
+    monkeypatch.setattr(Early, "receive", recording)
+    files = _markdown(site)
+    edited = files[len(files) // 3]
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nQuasarwort.\n", encoding="utf-8")
+    build(site)
+    assert handed == [True]
+    assert [len(numbers) for numbers in asked] == [1]
+    assert _tree(site.out_dir) == _plain(site, monkeypatch, tmp_path / "plain")
 
 
 @two_cores
