@@ -192,7 +192,9 @@ def _locked_build(
         # state while this process goes on, and says what it decided when asked (settle).
         assert cache is not None
         folder = cache_dir(options.content_dir)
-        early_search.offer(early, report.program, folder, cache.tokens, cache.afresh)
+        if not early_search.offer(early, report.program, folder, cache.tokens, cache.afresh):
+            early.close()
+            early = None
     from .outputs import produce  # late: it pulls in the stages
 
     # The site is written into a staging folder as its files are made: this process's own

@@ -60,19 +60,24 @@ def offer(
     folder: Path,
     known: Iterable[tuple[object, str]],
     afresh: Sequence[Item],
-) -> None:
+) -> bool:
     """Tell the early worker what it needs of the Program: the items' tokens (`known` are
     those the read cache kept, read_cache.py), the editions, and the items read afresh (the
-    edited ones: those its state lacks, most likely), unless they are most of the items.
-    It compares them with its state meanwhile; `settle` hears what it decided."""
+    edited ones: those its state lacks, most likely). It compares them with its state
+    meanwhile; `settle` hears what it decided.
+
+    False, and nothing told, when most items were read afresh (after an upgrade, or a
+    checkout of another branch): its state lacks them too, most likely, and the search stage
+    had better start with the others now than once the worker has said so."""
+    fresh = {id(item) for item in afresh}
+    if len(fresh) > MOST_HANDED_OVER * len(program.items):
+        return False
     with cache_folder(folder, (), known):
         tokens = tuple(token(item) for item in program.items)
     editions = tuple((edition.id, edition.info.name) for edition in program.editions)
-    fresh = {id(item) for item in afresh}
-    if len(fresh) > MOST_HANDED_OVER * len(tokens):
-        fresh = set()
     offered = {number: item for number, item in enumerate(program.items) if id(item) in fresh}
     early.tell((tokens, editions, uses_day_pages(program), offered))
+    return True
 
 
 def settle(early: Early, program: Program, where: Elsewhere, wait: bool) -> bool | None:

@@ -93,8 +93,8 @@ def test_the_early_worker_asks_for_an_item_it_lacks_and_was_not_offered(
     asked: list[list[int]] = []
     original_offer, original_receive = early_search.offer, Early.receive
 
-    def offering_nothing(*args: Any) -> None:
-        original_offer(*args[:-1], ())
+    def offering_nothing(*args: Any) -> bool:
+        return original_offer(*args[:-1], ())
 
     def recording(early: Early) -> Any:
         reply = original_receive(early)
@@ -114,13 +114,40 @@ def test_the_early_worker_asks_for_an_item_it_lacks_and_was_not_offered(
 
 
 @two_cores
-def test_the_early_worker_declines_when_it_lacks_most_items(
+def test_no_offer_when_most_items_were_read_afresh(
     site: BuildOptions, handed: list[bool], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    """Handing most items over costs more than forking; the stage then runs as on a cold
-    build, here after every item changed."""
+    """Handing most items over costs more than forking: after every item changed the early
+    worker is ended at once, and the stage starts with the others, as on a cold build."""
+    offers: list[bool] = []
+    original = early_search.offer
+
+    def recording(*args: Any) -> bool:
+        offers.append(original(*args))
+        return offers[-1]
+
+    monkeypatch.setattr(early_search, "offer", recording)
     for path in _markdown(site):
         path.write_text(path.read_text(encoding="utf-8") + "\nRevised.\n", encoding="utf-8")
+    build(site)
+    assert offers == [False]
+    assert handed == []
+    assert _tree(site.out_dir) == _plain(site, monkeypatch, tmp_path / "plain")
+
+
+@two_cores
+def test_the_early_worker_declines_when_its_state_lacks_most_items(
+    site: BuildOptions, handed: list[bool], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """A state lacking most items though the read cache has them (say, a state from another
+    site copied in): the worker declines once offered, and its stage is queued for the
+    build's other workers."""
+    from pipeline.search_index import SearchStage
+
+    monkeypatch.setattr(SearchStage, "missing", lambda _self, tokens: list(range(len(tokens))))
+    files = _markdown(site)
+    edited = files[len(files) // 2]
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nQuasarwort.\n", encoding="utf-8")
     build(site)
     assert handed == [False]
     assert _tree(site.out_dir) == _plain(site, monkeypatch, tmp_path / "plain")
