@@ -57,8 +57,10 @@ def run_stages(
     only what the sink says of them comes back (to `sink.merge`): tens of megabytes through a
     pipe would go in pieces, as this process gets its turn beside the rendering, with the
     worker waiting (half a second at 10,000 items, measured). Those files are then not among
-    the ones returned. The stage an `early` worker runs (start_early), already handed what it
-    needs, is neither run here nor queued: its result is awaited with the workers'."""
+    the ones returned. The stage an `early` worker runs (start_early) is held: queued only
+    should that worker decline it, which it is asked (Early.settle) once this process's own
+    stages and `meanwhile` are done, or as the workers start if it has spoken already; else
+    its result is awaited with the workers'."""
     global _program, _sink
     cores = os.cpu_count() or 1
     parallel = _can_fork(cores, len(program.items))
