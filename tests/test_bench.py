@@ -26,7 +26,8 @@ def test_run_and_table_without_browser_or_references(tmp_path: Path) -> None:
     # The build in a running `pipeline serve` is timed without the imports it already paid.
     assert row["resident"]["items"] == 50 and row["resident"]["import"] == 0
     text = table([row])
-    assert "| full build, cold (s) |" in text
+    assert "| full build, cold (s), median (range) of 3 |" in text
+    assert len(row["cold"]["runs"]) == 3
     assert "| rebuild in a running `pipeline serve` (s), median (range) of 3 |" in text
     assert len(row["rebuild"]["runs"]) == len(row["resident"]["runs"]) == 3
     assert "N = 50" in text

@@ -168,6 +168,28 @@ def test_a_content_error_ends_the_early_worker_and_writes_nothing(
     assert forks.unreaped() == frozenset()
 
 
+@two_cores
+def test_a_failure_in_the_early_worker_fails_the_build_and_writes_nothing(
+    site: BuildOptions, handed: list[bool], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The worker's exception reaches the build, with the worker's traceback as a note."""
+    from pipeline.search_index import SearchStage
+
+    def broken(*_args: Any) -> None:
+        raise ValueError("the search stage broke")
+
+    monkeypatch.setattr(SearchStage, "outputs", broken)
+    before = _tree(site.out_dir)
+    edited = _markdown(site)[7]
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nQuasarwort.\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="the search stage broke") as raised:
+        build(site)
+    assert handed == [True]
+    assert any("in a worker" in note for note in raised.value.__notes__)
+    assert _tree(site.out_dir) == before
+    assert forks.unreaped() == frozenset()
+
+
 def test_the_survey_reads_what_a_scan_reads(site: BuildOptions) -> None:
     """The early worker's survey of the content folder (read_cache.survey) stands for the
     build's own scan: the same files, items and problems."""
