@@ -28,14 +28,18 @@ def install() -> str | None:
     return None
 
 
-def lunr_js(docs: list[SearchDoc], work: Path) -> dict[str, Any]:
-    """lunr.js's own build of the same fields (its default pipeline), timed inside Node."""
+def lunr_docs(docs: list[SearchDoc], source: Path) -> None:
+    """The documents lunr.js indexes: the same four fields, as a JSON file for Node."""
     rows = [
         {"ref": to_ref(i), **{name: " ".join(words) for name, words in d.fields.items()}}
         for i, d in enumerate(docs)
     ]
-    source = work / "lunr-docs.json"
     source.write_text(json.dumps(rows, ensure_ascii=False), encoding="utf-8")
+
+
+def lunr_js(source: Path) -> dict[str, Any]:
+    """lunr.js's own build of the documents in `source` (its default pipeline), timed inside
+    Node."""
     done = subprocess.run(
         ["node", str(NODE_DIR / "reference_index_build.js"), str(source)],
         capture_output=True,
@@ -72,3 +76,20 @@ def pagefind(site: Path) -> dict[str, Any]:
     out = site / "pagefind"
     files = [p for p in out.rglob("*") if p.is_file()]
     return {"seconds": seconds, "bytes": sum(p.stat().st_size for p in files), "files": len(files)}
+
+
+def main(argv: list[str]) -> None:
+    """`python -m bench.references CONTENT OUT CONFIG SOURCE`: write lunr_docs of the site to
+    SOURCE. In a child process: the benchmark's own process stays small, and a child it starts
+    counts the memory it held when forked in its own peak (Linux keeps it across exec)."""
+    from pipeline.build import BuildOptions, check
+    from pipeline.search_index import search_docs
+
+    content, out, config, source = (Path(a) for a in argv)
+    lunr_docs(search_docs(check(BuildOptions(content, out, config)).program), source)
+
+
+if __name__ == "__main__":
+    import sys
+
+    main(sys.argv[1:])

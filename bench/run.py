@@ -35,15 +35,23 @@ COLD_BUILDS = 3
 
 
 def cold_build(content: Path, out: Path, config: Path, *how: str) -> dict[str, Any]:
+    done = _in_child("bench.build_once", content, out, config, *how)
+    result: dict[str, Any] = json.loads(done.strip().splitlines()[-1])
+    return result
+
+
+def _in_child(module: str, *args: object) -> str:
+    """What `python -m module args` prints. Its peak memory (ru_maxrss) starts at what this
+    process held when it forked the child, so this process stays small until the builds are
+    measured."""
     done = subprocess.run(
-        [sys.executable, "-m", "bench.build_once", str(content), str(out), str(config), *how],
+        [sys.executable, "-m", module, *map(str, args)],
         capture_output=True,
         text=True,
         check=True,
         cwd=Path(__file__).resolve().parents[1],
     )
-    result: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
-    return result
+    return done.stdout
 
 
 def _start_cold(root: Path, out: Path) -> None:
@@ -97,13 +105,15 @@ def run_size(count: int, work: Path, browser: bool, refs: bool) -> dict[str, Any
     config = root / "pipeline.toml"
     out = root / "dist"
     row: dict[str, Any] = {"n": count}
-    docs = search_docs(check(BuildOptions(content, out, config)).program) if refs else []
+    source = root / "lunr-docs.json"
+    if refs:
+        _in_child("bench.references", content, out, config, source)
     colds, references_built = [], []
     for _ in range(COLD_BUILDS):
         _start_cold(root, out)
         colds.append(cold_build(content, out, config))
         if refs:
-            built = references.lunr_js(docs, root)
+            built = references.lunr_js(source)
             references_built.append({**built, "seconds": built["build"]})
     row["cold"] = median_run(colds)
     if refs:
@@ -126,6 +136,7 @@ def run_size(count: int, work: Path, browser: bool, refs: bool) -> dict[str, Any
         except Exception as error:  # one failed measurement must not lose the whole table
             print(f"N = {count:,}: page measurement failed: {error}", file=sys.stderr)
     if refs:
+        docs = search_docs(check(BuildOptions(content, out, config)).program)
         pages = root / "pagefind-site"
         references.pagefind_pages(docs, pages)
         row["pagefind"] = references.pagefind(pages)
