@@ -7,6 +7,7 @@ output stays byte-identical. Forked workers inherit the Program instead of unpic
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pickle
 import time
@@ -277,7 +278,10 @@ class Early:
         return bool(ready([self.worker.results], wait=False))
 
     def tell(self, message: Any) -> None:
-        self.worker.results.send(message)
+        # The worker may have ended (its stage failed, say): what it said last, or its end,
+        # is read where its result is awaited, and raised there.
+        with contextlib.suppress(BrokenPipeError):
+            self.worker.results.send(message)
 
     def ask(self, message: Any) -> Any:
         """Send the message; the worker's reply."""

@@ -172,13 +172,24 @@ def test_a_content_error_ends_the_early_worker_and_writes_nothing(
 def test_a_failure_in_the_early_worker_fails_the_build_and_writes_nothing(
     site: BuildOptions, handed: list[bool], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The worker's exception reaches the build, with the worker's traceback as a note."""
+    """The worker's exception reaches the build, with the worker's traceback as a note, even
+    when the worker has ended before the build tells it where to put its files."""
+    import time
+
     from pipeline.search_index import SearchStage
 
     def broken(*_args: Any) -> None:
         raise ValueError("the search stage broke")
 
+    settle = early_search.settle
+
+    def late(early: Early, *args: Any) -> bool | None:
+        if early.speaking():
+            time.sleep(0.5)  # the worker fails and ends meanwhile
+        return settle(early, *args)
+
     monkeypatch.setattr(SearchStage, "outputs", broken)
+    monkeypatch.setattr(early_search, "settle", late)
     before = _tree(site.out_dir)
     edited = _markdown(site)[7]
     edited.write_text(edited.read_text(encoding="utf-8") + "\nQuasarwort.\n", encoding="utf-8")
