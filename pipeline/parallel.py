@@ -89,6 +89,7 @@ def run_stages(
         nonlocal early
         if early is None or queue.released:
             return
+        assert early.settle is not None, "the build tells an early worker what it needs"
         accepted = early.settle(wait)
         if accepted is None:
             return
@@ -269,9 +270,8 @@ class Early:
     # Whether run_stages awaits it (and the build then waits for it to end).
     taken: bool = False
     # settle(wait): whether the worker runs its stage, once it has said so (None while it has
-    # not, unless `wait`); it may then need more of the build. Set by the build before
-    # run_stages; unset, the worker runs its stage.
-    settle: Callable[[bool], bool | None] = lambda _wait: True
+    # not, unless `wait`), telling it what more it needs. Set by the build before run_stages.
+    settle: Callable[[bool], bool | None] | None = None
 
     def speaking(self) -> bool:
         """Whether the worker has said something not yet received."""
