@@ -180,12 +180,14 @@ class _Queue:
         numbers = [self.stages.index(stage) for stage in stages]
         assert all(number >= self.held for number in numbers)
         os.write(self.adding, bytes(numbers))
-        os.close(self.adding)
-        self.released = True
+        self._stop_adding()
 
     def forked(self) -> None:
         """In a worker: close its copy of the write end, which only the build writes to (the
         pipe reads as ended once every copy is closed)."""
+        self._stop_adding()
+
+    def _stop_adding(self) -> None:
         if not self.released:
             os.close(self.adding)
             self.released = True
@@ -195,9 +197,7 @@ class _Queue:
         return self.stages[taken[0]] if taken else None
 
     def close(self) -> None:
-        if not self.released:
-            os.close(self.adding)
-            self.released = True
+        self._stop_adding()
         os.close(self.taking)
 
 
