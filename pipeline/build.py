@@ -210,7 +210,8 @@ def _locked_build(
 
     try:
         if early is not None:
-            early.settle = partial(early_search.settle, early, report.program, staging.elsewhere())
+            early_search.tell_where(early, staging.elsewhere())
+            early.settle = partial(early_search.settle, early, report.program)
         # The read cache is saved in the background while the site is written, off the
         # critical path; the items' tokens it kept spare the stages digesting them again.
         files, copies, timings, saved = produce(
@@ -227,6 +228,12 @@ def _locked_build(
         staging.empty_trash()
         staging.put({k: v for k, v in files.items() if k not in written}, copies)
         staging.commit()
+    except BaseException:
+        # The early worker writes into the staging folder from the moment it is told where:
+        # it must have ended before the folder is abandoned.
+        if early is not None:
+            early.close()
+        raise
     finally:
         try:
             if saved is not None:
