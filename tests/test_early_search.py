@@ -230,3 +230,28 @@ def test_no_early_worker_without_a_cache(tmp_path: Path) -> None:
     shutil.copytree(Path(__file__).parent.parent / "content", content)
     assert early_search.start(content, None, tmp_path / "dist") is None
     assert early_search.start(content, tmp_path / "no-cache", tmp_path / "dist") is None
+
+
+@two_cores
+def test_a_failure_in_the_builds_own_stages_ends_the_early_worker_and_writes_nothing(
+    site: BuildOptions, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The early worker is told where to put its files before the build's own stages run:
+    when one of them fails, the worker is ended, and neither its files nor the staging
+    folder are left anywhere."""
+    from pipeline import outputs
+
+    def broken(_program: object) -> dict[str, bytes]:
+        raise ValueError("a stage of the build broke")
+
+    monkeypatch.setattr(outputs, "DEFAULT_STAGES", (*outputs.DEFAULT_STAGES, broken))
+    before = _tree(site.out_dir)
+    beside = sorted(p.name for p in site.out_dir.parent.iterdir())
+    edited = _markdown(site)[7]
+    edited.write_text(edited.read_text(encoding="utf-8") + "\nQuasarwort.\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="a stage of the build broke"):
+        build(site)
+    assert _tree(site.out_dir) == before
+    # Nothing new beside it (the spare tree the staging folder was made of is gone with it).
+    assert {p.name for p in site.out_dir.parent.iterdir()} <= set(beside)
+    assert forks.unreaped() == frozenset()
