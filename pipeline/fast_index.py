@@ -49,11 +49,15 @@ def _looked_up(words: Sequence[str]) -> list[str]:
     looked up in bulk; only new words are computed. lunr.py's Tokenizer lower-cases each list
     element again and its Token objects are always truthy, so a word that folds to "" stays a
     term "" exactly as in the Builder."""
-    if len(_TERMS) > _TERMS_MAX:
-        _TERMS.clear()
-    for word in set(words).difference(_TERMS):
-        _TERMS[word] = _term(word)
-    return list(map(_TERMS.__getitem__, words))
+    try:
+        # Once a site's vocabulary is known, most fields hold no new word.
+        return list(map(_TERMS.__getitem__, words))
+    except KeyError:
+        if len(_TERMS) > _TERMS_MAX:
+            _TERMS.clear()
+        for word in set(words).difference(_TERMS):
+            _TERMS[word] = _term(word)
+        return list(map(_TERMS.__getitem__, words))
 
 
 # What one document field contributes: its terms' frequencies in first-seen order, and its
