@@ -8,12 +8,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from html import unescape
+from typing import TYPE_CHECKING
 
 import nh3
-from markdown_it import MarkdownIt
-from markdown_it.token import Token
 
 from .urls import safe_url
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from markdown_it.token import Token
 
 _ALLOWED_TAGS = frozenset(
     {
@@ -37,6 +40,10 @@ class Body:
 
 @lru_cache(maxsize=1)
 def _markdown() -> MarkdownIt:
+    # Imported on first use: a body of plain prose (_plain_paragraphs) never needs it, and
+    # importing it was 40 ms of a rebuild that reads one edited abstract.
+    from markdown_it import MarkdownIt
+
     return MarkdownIt("commonmark", {"html": True, "typographer": False})
 
 
