@@ -12,10 +12,11 @@ from pathlib import Path
 import pytest
 
 from bench.generate import generate
+from pipeline import forks
 from pipeline.build import BuildOptions, build
 from pipeline.config import load_config
 from pipeline.model import Program
-from pipeline.parallel import MIN_ITEMS, after_result, run_stages
+from pipeline.parallel import MIN_ITEMS, after_result, map_forked, run_stages
 from pipeline.program import assemble
 from pipeline.read import read_content
 from pipeline.write import Staging
@@ -212,3 +213,41 @@ def test_the_search_stage_imports_numpy_without_starting_threads() -> None:
         [sys.executable, "-c", count], env=env, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "1"
+
+
+def _pids(state: float, first: int, stop: int) -> list[tuple[int, int]]:
+    time.sleep(state)  # long enough that every process gets runs
+    return [(number, os.getpid()) for number in range(first, stop)]
+
+
+def _failing(state: int, first: int, stop: int) -> list[int]:
+    if first <= state < stop:
+        raise ValueError(f"item {state} broke")
+    time.sleep(0.02)
+    return list(range(first, stop))
+
+
+@two_cores
+def test_map_forked_runs_in_order_in_the_workers_and_in_this_process(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("PIPELINE_NO_PARALLEL", raising=False)
+    parts = map_forked(_pids, 0.05, MIN_ITEMS)
+    made = [pair for part in parts for pair in part]
+    assert [number for number, _pid in made] == list(range(MIN_ITEMS))
+    pids = {pid for _number, pid in made}
+    assert os.getpid() in pids
+    assert len(pids) >= 2
+    assert forks.unreaped() == frozenset()
+
+
+@two_cores
+@pytest.mark.parametrize("broken", [0, MIN_ITEMS - 1])
+def test_map_forked_raises_a_runs_failure_wherever_it_ran(
+    broken: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # The first run is this process's or a worker's, the last most likely a worker's.
+    monkeypatch.delenv("PIPELINE_NO_PARALLEL", raising=False)
+    with pytest.raises(ValueError, match=f"item {broken} broke"):
+        map_forked(_failing, broken, MIN_ITEMS)
+    assert forks.unreaped() == frozenset()
