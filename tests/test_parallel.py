@@ -220,7 +220,7 @@ def _pids(state: float, first: int, stop: int) -> list[tuple[int, int]]:
     return [(number, os.getpid()) for number in range(first, stop)]
 
 
-def _failing(state: int, first: int, stop: int) -> list[int]:
+def _failing_at(state: int, first: int, stop: int) -> list[int]:
     if first <= state < stop:
         raise ValueError(f"item {state} broke")
     time.sleep(0.02)
@@ -249,5 +249,5 @@ def test_map_forked_raises_a_runs_failure_wherever_it_ran(
     # The first run is this process's or a worker's, the last most likely a worker's.
     monkeypatch.delenv("PIPELINE_NO_PARALLEL", raising=False)
     with pytest.raises(ValueError, match=f"item {broken} broke"):
-        map_forked(_failing, broken, MIN_ITEMS)
+        map_forked(_failing_at, broken, MIN_ITEMS)
     assert forks.unreaped() == frozenset()
