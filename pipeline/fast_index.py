@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 
 from .stemmer import stem
-from .tokens import FOLD_LABEL, STOP_WORDS, fold
+from .tokens import FOLD_LABEL, fold, stop_words
 
 # lunr.py's defaults (Builder._k1, Builder._b) and the version it writes (__TARGET_JS_VERSION__).
 K1 = 1.2
@@ -41,7 +41,20 @@ _STOP = "\x00"
 
 def _term(word: str) -> str:
     folded = fold(str(word).lower() if word else "")
-    return _STOP if folded in STOP_WORDS else stem(folded)
+    return _STOP if folded in stop_words() else stem(folded)
+
+
+def known_words() -> dict[str, str]:
+    """What each word met so far maps to (its term, or the stop word mark): for the search
+    state, so that a rebuild in a new process maps the words it has seen without folding and
+    stemming them again, and without importing what that needs (tokens.stop_words)."""
+    return dict(_TERMS)
+
+
+def learn_words(known: Mapping[str, str]) -> None:
+    """Take the words a known_words() of this same code mapped."""
+    if len(_TERMS) + len(known) <= _TERMS_MAX:
+        _TERMS.update(known)
 
 
 def _looked_up(words: Sequence[str]) -> list[str]:

@@ -14,7 +14,7 @@ from lunr.query import Query
 from .fast_index import serialize
 from .search_index import FIELD_ALIASES, refs, register_pipeline_functions
 from .search_shards import read_shards
-from .tokens import STOP_WORDS, WORD, fold
+from .tokens import fold, stop_words, word_pattern
 
 _FIELD_PREFIX = regex.compile(r"^([A-Za-z]+):(.*)$", regex.S)
 EXACT_BOOST = 10
@@ -54,12 +54,12 @@ def parse_query(text: str) -> list[QueryWord]:
         if match and match.group(1).lower() in FIELD_ALIASES:
             field = FIELD_ALIASES[match.group(1).lower()]
             chunk = match.group(2)
-        for word in WORD.findall(chunk):
+        for word in word_pattern().findall(chunk):
             parsed.append(QueryWord(word.lower(), field, False))
     if parsed and typing:
         last = parsed[-1]
         parsed[-1] = QueryWord(last.word, last.field, len(fold(last.word)) >= PREFIX_MIN_LENGTH)
-    return [w for w in parsed if fold(w.word) and (w.prefix or fold(w.word) not in STOP_WORDS)]
+    return [w for w in parsed if fold(w.word) and (w.prefix or fold(w.word) not in stop_words())]
 
 
 def _add_clauses(query: Query, word: QueryWord) -> None:

@@ -7,11 +7,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lunr.builder import Builder
-from lunr.pipeline import Pipeline
-from lunr.stop_word_filter import stop_word_filter
-
-from .fast_index import FieldCounts, document_counts, serialize, term_index, weigh
+from .fast_index import (
+    FieldCounts,
+    document_counts,
+    known_words,
+    learn_words,
+    serialize,
+    term_index,
+    weigh,
+)
 from .layout import uses_day_pages
 from .model import Item, Paper, Program
 from .output_cache import stage_store, token
@@ -43,6 +47,9 @@ SNIPPET_CHARS = 240
 
 def register_pipeline_functions() -> None:
     """Register our folding and lunr.js-exact stemmer under the names the saved index uses."""
+    # lunr.py is imported here, not with the module: building the index never needs it.
+    from lunr.pipeline import Pipeline
+
     # Assign directly: register_function() logs a warning when it replaces lunr.py's stemmer.
     fold_accents.label = FOLD_LABEL  # type: ignore[attr-defined]
     lunr_stemmer.label = "stemmer"  # type: ignore[attr-defined]
@@ -94,6 +101,9 @@ def _js_order(entry: list[Any]) -> bytes:
 
 def build_index_reference(docs: list[SearchDoc]) -> dict[str, Any]:
     """The same index through lunr.py's own Builder: slow, kept as the reference in tests."""
+    from lunr.builder import Builder
+    from lunr.stop_word_filter import stop_word_filter
+
     register_pipeline_functions()
     builder = Builder()
     builder.pipeline.add(fold_accents, stop_word_filter, lunr_stemmer)
@@ -148,6 +158,9 @@ class SearchStage:
             self.previous = from_saved(found) if isinstance(found, SearchState) else None
             self.known_ranges = stored.get("ranges") or {}
             self.memo = {"deltas": stored.get("deltas")}
+            words = stored.get("words")
+            if isinstance(words, dict):
+                learn_words(words)
 
     @property
     def caching(self) -> bool:
@@ -187,7 +200,12 @@ class SearchStage:
             kept = for_saving(compacted(state, len(index.terms)))
             deltas = self.memo.get("deltas")
             # Off the build's path when in a worker: after its files are handed over.
-            after_result(lambda: store.replace({"state": kept, "ranges": ranges, "deltas": deltas}))
+            words = known_words()
+            after_result(
+                lambda: store.replace(
+                    {"state": kept, "ranges": ranges, "deltas": deltas, "words": words}
+                )
+            )
         return files
 
 

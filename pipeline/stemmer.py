@@ -24,29 +24,6 @@ _VOWEL = "[aeiouy]"  # a vowel
 _CONS_SEQ = _CONS + "[^aeiouy]*"  # a consonant sequence
 _VOWEL_SEQ = _VOWEL + "[aeiou]*"  # a vowel sequence
 
-# m > 0: [C]VC...
-_M_GT_0 = re.compile(f"^({_CONS_SEQ})?{_VOWEL_SEQ}{_CONS_SEQ}")
-# m == 1: [C]VC[V]
-_M_EQ_1 = re.compile(f"^({_CONS_SEQ})?{_VOWEL_SEQ}{_CONS_SEQ}({_VOWEL_SEQ})?{_END}")
-# m > 1: [C]VCVC...
-_M_GT_1 = re.compile(f"^({_CONS_SEQ})?{_VOWEL_SEQ}{_CONS_SEQ}{_VOWEL_SEQ}{_CONS_SEQ}")
-# the stem contains a vowel
-_HAS_VOWEL = re.compile(f"^({_CONS_SEQ})?{_VOWEL}")
-
-# Step 1a: plural endings.
-_SSES_IES = re.compile(f"^({_DOT}+?)(ss|i)es{_END}")
-_PLURAL_S = re.compile(f"^({_DOT}+?)([^s])s{_END}")
-
-# Step 1b: -eed, -ed, -ing and the clean-up that follows removing them.
-_EED = re.compile(f"^({_DOT}+?)eed{_END}")
-_ED_ING = re.compile(f"^({_DOT}+?)(ed|ing){_END}")
-_LAST_CHAR = re.compile(f"{_DOT}{_END}")
-_AT_BL_IZ = re.compile(f"(at|bl|iz){_END}")
-_DOUBLE_CONS = re.compile(f"([^aeiouylsz])\\1{_END}")
-_SHORT_CVC = re.compile(f"^{_CONS_SEQ}{_VOWEL}[^aeiouwxy]{_END}")
-
-# Step 1c: terminal y -> i after a non-vowel.
-_Y_AFTER_CONS = re.compile(f"^({_DOT}+?[^aeiou])y{_END}")
 
 _STEP2_SUFFIXES: dict[str, str] = {
     "ational": "ate",
@@ -109,14 +86,49 @@ def _suffix_re(suffixes: tuple[str, ...] | list[str]) -> re.Pattern[str]:
     return re.compile(f"^({_DOT}+?)({'|'.join(suffixes)}){_END}")
 
 
-_STEP2 = _suffix_re(list(_STEP2_SUFFIXES))
-_STEP3 = _suffix_re(list(_STEP3_SUFFIXES))
-_STEP4 = _suffix_re(_STEP4_SUFFIXES)
-_SION_TION = re.compile(f"^({_DOT}+?)(s|t)(ion){_END}")
+class _Patterns:
+    """lunr.js's expressions, compiled on first use (`_patterns`): a rebuild most often stems
+    no word, all of them known from the last build (fast_index.known_words), and compiling
+    these cost its search stage 9 ms, measured."""
 
-# Step 5.
-_FINAL_E = re.compile(f"^({_DOT}+?)e{_END}")
-_DOUBLE_L = re.compile(f"ll{_END}")
+    def __init__(self) -> None:
+        # m > 0: [C]VC...
+        self.m_gt_0 = re.compile(f"^({_CONS_SEQ})?{_VOWEL_SEQ}{_CONS_SEQ}")
+        # m == 1: [C]VC[V]
+        self.m_eq_1 = re.compile(f"^({_CONS_SEQ})?{_VOWEL_SEQ}{_CONS_SEQ}({_VOWEL_SEQ})?{_END}")
+        # m > 1: [C]VCVC...
+        self.m_gt_1 = re.compile(f"^({_CONS_SEQ})?{_VOWEL_SEQ}{_CONS_SEQ}{_VOWEL_SEQ}{_CONS_SEQ}")
+        # the stem contains a vowel
+        self.has_vowel = re.compile(f"^({_CONS_SEQ})?{_VOWEL}")
+
+        # Step 1a: plural endings.
+        self.sses_ies = re.compile(f"^({_DOT}+?)(ss|i)es{_END}")
+        self.plural_s = re.compile(f"^({_DOT}+?)([^s])s{_END}")
+
+        # Step 1b: -eed, -ed, -ing and the clean-up that follows removing them.
+        self.eed = re.compile(f"^({_DOT}+?)eed{_END}")
+        self.ed_ing = re.compile(f"^({_DOT}+?)(ed|ing){_END}")
+        self.last_char = re.compile(f"{_DOT}{_END}")
+        self.at_bl_iz = re.compile(f"(at|bl|iz){_END}")
+        self.double_cons = re.compile(f"([^aeiouylsz])\\1{_END}")
+        self.short_cvc = re.compile(f"^{_CONS_SEQ}{_VOWEL}[^aeiouwxy]{_END}")
+
+        # Step 1c: terminal y -> i after a non-vowel.
+        self.y_after_cons = re.compile(f"^({_DOT}+?[^aeiou])y{_END}")
+
+        self.step2 = _suffix_re(list(_STEP2_SUFFIXES))
+        self.step3 = _suffix_re(list(_STEP3_SUFFIXES))
+        self.step4 = _suffix_re(_STEP4_SUFFIXES)
+        self.sion_tion = re.compile(f"^({_DOT}+?)(s|t)(ion){_END}")
+
+        # Step 5.
+        self.final_e = re.compile(f"^({_DOT}+?)e{_END}")
+        self.double_l = re.compile(f"ll{_END}")
+
+
+@lru_cache(maxsize=1)
+def _patterns() -> _Patterns:
+    return _Patterns()
 
 
 def _to_code_units(text: str) -> str:
@@ -134,6 +146,7 @@ def _porter(w: str) -> str:
     """The lunr.js algorithm, applied to a string whose characters are UTF-16 code units."""
     if len(w) < 3:
         return w
+    p = _patterns()
 
     initial_y = w[0] == "y"
     if initial_y:
@@ -141,58 +154,58 @@ def _porter(w: str) -> str:
         w = "Y" + w[1:]
 
     # Step 1a
-    if (m := _SSES_IES.match(w)) or (m := _PLURAL_S.match(w)):
+    if (m := p.sses_ies.match(w)) or (m := p.plural_s.match(w)):
         w = m.group(1) + m.group(2)
 
     # Step 1b
-    if m := _EED.match(w):
-        if _M_GT_0.match(m.group(1)):
-            w = _LAST_CHAR.sub("", w, count=1)
-    elif m := _ED_ING.match(w):
+    if m := p.eed.match(w):
+        if p.m_gt_0.match(m.group(1)):
+            w = p.last_char.sub("", w, count=1)
+    elif m := p.ed_ing.match(w):
         base = m.group(1)
-        if _HAS_VOWEL.match(base):
+        if p.has_vowel.match(base):
             w = base
-            if _AT_BL_IZ.search(w):
+            if p.at_bl_iz.search(w):
                 w += "e"
-            elif _DOUBLE_CONS.search(w):
-                w = _LAST_CHAR.sub("", w, count=1)
-            elif _SHORT_CVC.match(w):
+            elif p.double_cons.search(w):
+                w = p.last_char.sub("", w, count=1)
+            elif p.short_cvc.match(w):
                 w += "e"
 
     # Step 1c
-    if m := _Y_AFTER_CONS.match(w):
+    if m := p.y_after_cons.match(w):
         w = m.group(1) + "i"
 
     # Step 2
-    if m := _STEP2.match(w):
+    if m := p.step2.match(w):
         base, suffix = m.group(1), m.group(2)
-        if _M_GT_0.match(base):
+        if p.m_gt_0.match(base):
             w = base + _STEP2_SUFFIXES[suffix]
 
     # Step 3
-    if m := _STEP3.match(w):
+    if m := p.step3.match(w):
         base, suffix = m.group(1), m.group(2)
-        if _M_GT_0.match(base):
+        if p.m_gt_0.match(base):
             w = base + _STEP3_SUFFIXES[suffix]
 
     # Step 4
-    if m := _STEP4.match(w):
+    if m := p.step4.match(w):
         base = m.group(1)
-        if _M_GT_1.match(base):
+        if p.m_gt_1.match(base):
             w = base
-    elif m := _SION_TION.match(w):
+    elif m := p.sion_tion.match(w):
         base = m.group(1) + m.group(2)
-        if _M_GT_1.match(base):
+        if p.m_gt_1.match(base):
             w = base
 
     # Step 5
-    if m := _FINAL_E.match(w):
+    if m := p.final_e.match(w):
         base = m.group(1)
-        if _M_GT_1.match(base) or (_M_EQ_1.match(base) and not _SHORT_CVC.match(base)):
+        if p.m_gt_1.match(base) or (p.m_eq_1.match(base) and not p.short_cvc.match(base)):
             w = base
 
-    if _DOUBLE_L.search(w) and _M_GT_1.match(w):
-        w = _LAST_CHAR.sub("", w, count=1)
+    if p.double_l.search(w) and p.m_gt_1.match(w):
+        w = p.last_char.sub("", w, count=1)
 
     if initial_y:
         w = "y" + w[1:]

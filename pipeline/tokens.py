@@ -8,13 +8,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
-import regex
-from lunr.stop_word_filter import WORDS as LUNR_STOP_WORDS
+if TYPE_CHECKING:
+    import regex
 
-# A word is a run of letters, digits and combining marks; everything else separates words.
-# Same class as the JavaScript /[\p{L}\p{N}\p{M}]+/gu, so `C++`, `10:30` or `a~b` are just words.
-WORD = regex.compile(r"[\p{L}\p{N}\p{M}]+")
 # The same class on ASCII text, where it is just letters and digits: the standard engine finds
 # them several times faster, and most text is ASCII.
 _ASCII_WORD = re.compile(r"[A-Za-z0-9]+")
@@ -23,8 +21,28 @@ _SPECIAL_FOLDS = {
     "ß": "ss", "æ": "ae", "œ": "oe", "ø": "o", "đ": "d", "ð": "d", "þ": "th", "ł": "l",
     "ı": "i", "ħ": "h", "ŧ": "t", "ŀ": "l", "ĸ": "k", "ŋ": "n", "ς": "σ",
 }  # fmt: skip
-STOP_WORDS = frozenset(LUNR_STOP_WORDS)
 FOLD_LABEL = "foldAccents"
+
+
+# The `regex` module and lunr.py are imported on first use, not with this module: a rebuild's
+# search stage meets no text that is not ASCII and no word it has not mapped before, most often
+# (fast_index.known_words), and importing them cost it 55 ms of its 0.2 s start, measured.
+@lru_cache(maxsize=1)
+def word_pattern() -> regex.Pattern[str]:
+    r"""A word is a run of letters, digits and combining marks; everything else separates
+    words. Same class as the JavaScript /[\p{L}\p{N}\p{M}]+/gu, so `C++`, `10:30` or `a~b` are
+    just words."""
+    import regex
+
+    return regex.compile(r"[\p{L}\p{N}\p{M}]+")
+
+
+@lru_cache(maxsize=1)
+def stop_words() -> frozenset[str]:
+    """lunr's English stop words, which the index leaves out as lunr.js does."""
+    from lunr.stop_word_filter import WORDS
+
+    return frozenset(WORDS)
 
 
 def words(text: str) -> list[str]:
@@ -32,7 +50,7 @@ def words(text: str) -> list[str]:
     if text.isascii():
         # Lower-casing ASCII changes letters only, one for one: the same words, lower-cased.
         return _ASCII_WORD.findall(text.lower())
-    return list(map(str.lower, WORD.findall(text)))
+    return list(map(str.lower, word_pattern().findall(text)))
 
 
 @lru_cache(maxsize=65536)

@@ -4,8 +4,11 @@ words no item holds any more."""
 
 from __future__ import annotations
 
+import os
 import pickle
 import random
+import subprocess
+import sys
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -165,3 +168,49 @@ def test_range_rows_hold_each_runs_deltas_and_weights_empty_runs_first_and_last(
     )
     rows = [json.loads(row) for row in _RowTexts(index, {}).rows()]
     assert rows == [["alpha", 0, [], [], [0, 2], [1500, 250]], ["beta", 1, [3], [3000], [], []]]
+
+
+_REBUILD_AND_REPORT = """
+import sys
+from pathlib import Path
+from pipeline.build import BuildOptions, build
+from pipeline import stemmer
+site = Path(sys.argv[1])
+build(BuildOptions(site / "content", site / "dist", site / "pipeline.toml"))
+compiled = stemmer._patterns.cache_info().currsize
+print("lunr" in sys.modules, "regex" in sys.modules, compiled)
+"""
+
+
+def _rebuilt_in_a_new_process(site: Path) -> str:
+    env = {**os.environ, "PIPELINE_NO_PARALLEL": "1"}
+    env.pop("PIPELINE_NO_CACHE", None)
+    done = subprocess.run(
+        [sys.executable, "-c", _REBUILD_AND_REPORT, str(site)],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return done.stdout.strip()
+
+
+def test_a_rebuild_maps_the_words_it_has_seen_without_lunr_or_the_stemmer(
+    tmp_path: Path,
+) -> None:
+    # The words' terms are kept with the state: a new process that meets only known words in
+    # ASCII text imports neither lunr.py (for its stop words) nor `regex`, nor compiles the
+    # stemmer.
+    site = tmp_path / "site"
+    generate(site, 30)
+    assert _rebuilt_in_a_new_process(site).startswith("True ")  # lunr, for the stop words
+    edited = next(p for p in sorted((site / "content").rglob("*.md")) if p.read_text().isascii())
+    text = edited.read_text(encoding="utf-8")
+    known_sentence = text.rstrip("\n").rsplit("\n", 1)[-1]
+    edited.write_text(f"{text}\n{known_sentence}\n", encoding="utf-8")
+    assert _rebuilt_in_a_new_process(site) == "False False 0"
+    # A new word still needs both lunr.py and the stemmer; text that is not ASCII, `regex`.
+    edited.write_text(f"{text}\nQuasarwortig.\n", encoding="utf-8")
+    assert _rebuilt_in_a_new_process(site) == "True False 1"
+    edited.write_text(f"{text}\n{known_sentence} Café.\n", encoding="utf-8")
+    assert _rebuilt_in_a_new_process(site).endswith(" True 1")

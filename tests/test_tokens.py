@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pipeline.tokens import WORD, fold, words
+from pipeline.tokens import fold, word_pattern, words
 
 
 @pytest.mark.parametrize(
@@ -46,4 +46,4 @@ def test_fold_strips_accents_and_special_letters(word: str, folded: str) -> None
 
 @given(st.text(alphabet=st.characters(max_codepoint=127), max_size=200))
 def test_ascii_fast_path_finds_the_same_words(text: str) -> None:
-    assert words(text) == [m.lower() for m in WORD.findall(text)]
+    assert words(text) == [m.lower() for m in word_pattern().findall(text)]
