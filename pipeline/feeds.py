@@ -7,7 +7,6 @@ import secrets
 from collections.abc import Callable
 from datetime import datetime
 from html import escape
-from importlib.resources import files
 from json.encoder import encode_basestring
 from typing import Any, NamedTuple
 
@@ -23,6 +22,7 @@ from .published import (
     person_record,
     site_root,
 )
+from .resources import schemas_dir
 from .sanitized import unchanged_by_sanitizer
 from .splice import Splicer
 from .text import sanitize_html
@@ -107,7 +107,7 @@ def _spliced(
 
 def schema_bytes() -> bytes:
     """The published JSON Schema of talks.json, exactly as shipped in the package."""
-    return files("pipeline").joinpath("schemas", SCHEMA_NAME).read_bytes()
+    return (schemas_dir() / SCHEMA_NAME).read_bytes()
 
 
 def schema() -> dict[str, Any]:
