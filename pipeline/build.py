@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
-from . import early_search
+from . import digests, early_search
 from .cache import cache_dir
 from .config import find_config, load_config
 from .errors import ContentError, Problem
@@ -173,6 +173,7 @@ def _build(options: BuildOptions, stages: list[Callable[[Program], Outputs]] | N
         finally:
             if early is not None:
                 early.close()
+            digests.forget()
 
 
 def _locked_build(

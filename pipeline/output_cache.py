@@ -25,6 +25,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, TypeVar
 
+from . import trees
 from .cache import Store
 
 T = TypeVar("T")
@@ -67,16 +68,24 @@ def cache_folder(
         _digests.clear()
 
 
-def previous_output(relative: str) -> bytes | None:
-    """The file the last build wrote at `relative`, when this build caches and it is there.
-    Whoever uses it checks it is the file they wrote (splice.py keeps its digest)."""
+def previous_output(relative: str, sha256: bytes) -> bytes | None:
+    """The file the last build wrote at `relative`, when this build caches and it is there
+    still holding bytes of this SHA-256 (which its stage kept: splice.py, page_cache.py).
+
+    The tree's manifest proves most such files without digesting them again (trees.proves):
+    megabytes of them on a rebuild."""
     if _previous_site is None:
         return None
     try:
         with open(os.path.join(_previous_site, relative), "rb") as handle:
-            return handle.read()
+            data = handle.read()
+            # After reading: a file changed meanwhile has another status, and is digested.
+            status = os.fstat(handle.fileno())
     except OSError:
         return None
+    if trees.proves(_previous_site, relative, sha256, status):
+        return data
+    return data if hashlib.sha256(data).digest() == sha256 else None
 
 
 def stage_store(stage: str) -> Store | None:

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
+from . import digests
 from .model import Item, record
 from .output_cache import previous_output, stage_store, token
 from .resources import templates_dir
@@ -144,14 +145,12 @@ class PageCache:
         fragments = self.last_fragments.get(name)
         if not isinstance(fragments, Fragments):
             return None
-        data = previous_output(name)
-        if data is None or hashlib.sha256(data).digest() != fragments.digest:
-            return None
-        return fragments.spans, data
+        data = previous_output(name, fragments.digest)
+        return (fragments.spans, data) if data is not None else None
 
     def _written(self, name: str, page: WrittenPage) -> bytes | None:
-        data = previous_output(name)
-        if data is None or hashlib.sha256(data).digest() != page.digest:
+        data = previous_output(name, page.digest)
+        if data is None:
             return None
         stand_in = self.stand_in.encode()
         pieces: list[bytes] = []
@@ -180,7 +179,7 @@ class PageCache:
             written[name] = data = data.replace(stand_in, final)
             key = self.keys.get(name)
             if key is not None:
-                digest = hashlib.sha256(data).digest()
+                digest = digests.sha256(data)
                 self.written[key] = WrittenPage(digest, tuple(places), len(final))
                 self._note_fragments(name, digest, found, shrink)
         return written

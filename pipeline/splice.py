@@ -11,11 +11,11 @@ written afresh, which gives the same bytes.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from . import digests
 from .output_cache import previous_output, stage_store
 
 Text = tuple[bytes, ...]
@@ -73,17 +73,14 @@ class Splicer:
         pieces.append(tail)
         data = b"".join(pieces)
         if self.store is not None:
-            self.written[name] = Written(hashlib.sha256(data).digest(), places)
+            self.written[name] = Written(digests.sha256(data), places)
         return data
 
     def _last_copy(self, name: str) -> bytes | None:
         last = self.last.get(name)
         if last is None:
             return None
-        old = previous_output(name)
-        if old is None or hashlib.sha256(old).digest() != last.digest:
-            return None
-        return old
+        return previous_output(name, last.digest)
 
     def save(self) -> None:
         if self.store is not None:

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
+from . import digests
+
 _FORMAT = 1
 
 
@@ -77,11 +79,42 @@ def tree_key(folder: Path) -> TreeKey | None:
     return (status.st_dev, status.st_ino) if stat.S_ISDIR(status.st_mode) else None
 
 
+# The last manifest loaded, under its file's path and status: a build loads it in more than one
+# place (the staging folder, output_cache.previous_output), and the file is only ever replaced.
+_loaded: dict[str, tuple[tuple[int, int, int], dict[TreeKey, Manifest]]] = {}
+
+
 def load(out_dir: Path) -> dict[TreeKey, Manifest]:
     """Every tree's manifest; {} when the file is missing or unreadable (every file is then
-    compared or written afresh, never trusted)."""
+    compared or written afresh, never trusted). The manifests are shared: not to be changed."""
+    path = manifest_path(out_dir)
     try:
-        saved = json.loads(manifest_path(out_dir).read_bytes())
+        with open(path, "rb") as handle:
+            status = os.fstat(handle.fileno())
+            seen = (status.st_ino, status.st_size, status.st_mtime_ns)
+            found = _loaded.get(str(path))
+            if found is not None and found[0] == seen:
+                return found[1]
+            manifests = _parsed(handle.read())
+    except OSError:
+        return {}
+    _loaded.clear()
+    _loaded[str(path)] = (seen, manifests)
+    return manifests
+
+
+def proves(out_dir: Path, relative: str, digest: bytes, status: os.stat_result) -> bool:
+    """Whether out_dir's manifest shows its file at `relative` (of this status) holds bytes
+    of this SHA-256, as written and untouched since."""
+    key = tree_key(out_dir)
+    written = load(out_dir).get(key) if key is not None else None
+    proof = written.get(relative) if written is not None else None
+    return proof is not None and proof.holds(status) and proof.digest == digest.hex()
+
+
+def _parsed(data: bytes) -> dict[TreeKey, Manifest]:
+    try:
+        saved = json.loads(data)
         if saved.get("format") != _FORMAT:
             return {}
         return {
@@ -94,7 +127,7 @@ def load(out_dir: Path) -> dict[TreeKey, Manifest]:
             )
             for tree in saved["trees"]
         }
-    except (OSError, ValueError, TypeError, KeyError, AttributeError):
+    except (ValueError, TypeError, KeyError, AttributeError):
         return {}
 
 
@@ -134,7 +167,7 @@ def save(out_dir: Path, trees: Mapping[TreeKey | None, Manifest]) -> None:
 
 
 def digest_of(data: bytes) -> str:
-    return hashlib.sha256(data).hexdigest()
+    return digests.sha256(data).hex()
 
 
 def file_digest(path: Path) -> str:
@@ -267,7 +300,7 @@ class Filler:
                 if (mine is not None and mine.size == size) or (
                     theirs is not None and theirs.size == size
                 ):
-                    digest = hashlib.sha256(data).hexdigest()
+                    digest = digest_of(data)
                     for proof in (mine, theirs):
                         if proof is not None and proof.digest == digest and proof.holds(status):
                             manifest[relative] = proof

@@ -3,12 +3,15 @@ there (or in dist/) only while its manifest entry and its status prove what it h
 
 from __future__ import annotations
 
+import hashlib
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from pipeline import trees
+from pipeline import digests, output_cache, trees
+from pipeline.output_cache import cache_folder, previous_output
 from pipeline.write import write_tree
 
 
@@ -162,3 +165,48 @@ def test_a_file_removed_under_the_walk_is_passed_over(
     files, folders = trees.walk(str(tmp_path))
     assert sorted(files) == ["b", "sub/c"]
     assert folders == ["sub"]
+
+
+def test_the_manifest_proves_a_previous_output_without_digesting_it_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "dist"
+    write_tree(out, _site("1"), {})
+    digest = hashlib.sha256(b"page 1").digest()
+    with cache_folder(tmp_path / "cache", previous_site=out):
+        with monkeypatch.context() as patched:
+            patched.setattr(output_cache.hashlib, "sha256", _no_digest)
+            assert previous_output("index.html", digest) == b"page 1"
+        assert previous_output("index.html", hashlib.sha256(b"other").digest()) is None
+        # Changed behind the writer's back (same size): its status no longer proves it, and
+        # its digest gives it away.
+        (out / "index.html").unlink()
+        (out / "index.html").write_bytes(b"page 2")
+        assert previous_output("index.html", digest) is None
+        assert previous_output("index.html", hashlib.sha256(b"page 2").digest()) == b"page 2"
+
+
+def _no_digest(data: bytes) -> Any:
+    raise AssertionError("digested again")
+
+
+def test_a_large_output_is_digested_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[int] = []
+    original = hashlib.sha256
+
+    def counting(data: bytes) -> Any:
+        calls.append(len(data))
+        return original(data)
+
+    monkeypatch.setattr(digests.hashlib, "sha256", counting)
+    large, small = b"x" * digests.WORTH_KEEPING, b"small"
+    assert digests.sha256(large) == digests.sha256(large) == original(large).digest()
+    assert trees.digest_of(large) == original(large).hexdigest()
+    digests.sha256(small)
+    digests.sha256(small)
+    assert calls == [len(large), len(small), len(small)]
+    # The same bytes in another object are digested again, and forget() lets them all go.
+    digests.sha256(bytes(bytearray(large)))
+    digests.forget()
+    digests.sha256(large)
+    assert calls[3:] == [len(large), len(large)]
