@@ -18,7 +18,7 @@ from pathlib import Path
 from . import trees
 from .layout import uses_day_pages
 from .model import Item, Program
-from .output_cache import cache_folder, token
+from .output_cache import cache_folder, code_version, token
 from .parallel import Early, Sunk, Talk, start_early
 from .read_cache import Survey, survey
 from .write import Elsewhere
@@ -44,6 +44,8 @@ def start(content_dir: Path, folder: Path | None, out_dir: Path) -> Early | None
         return None
     if size < MIN_STATE_BYTES:
         return None
+    # Made here, before the fork, for both processes: this one needs it for the read cache.
+    code_version()
     return start_early(STAGE, partial(_serve, content_dir, folder, out_dir))
 
 

@@ -129,6 +129,8 @@ _LIBRARIES = (
     "tzdata",
     "jinja2",
     "markupsafe",
+    "PyYAML",
+    "numpy",
 )
 
 
