@@ -30,7 +30,7 @@ from .search_state import (
     from_saved,
 )
 from .stemmer import lunr_stemmer
-from .tokens import FOLD_LABEL, fold_accents, words
+from .tokens import FOLD_LABEL, fold_accents, known_stop_words, learn_stop_words, words
 
 # Field name → boost: a hit in a title counts most, then names, affiliations, then the rest.
 FIELDS: dict[str, int] = {"title": 10, "names": 5, "affiliation": 3, "text": 1}
@@ -161,6 +161,9 @@ class SearchStage:
             words = stored.get("words")
             if isinstance(words, dict):
                 learn_words(words)
+            stops = stored.get("stop_words")
+            if isinstance(stops, frozenset):
+                learn_stop_words(stops)
 
     @property
     def caching(self) -> bool:
@@ -200,10 +203,10 @@ class SearchStage:
             kept = for_saving(compacted(state, len(index.terms)))
             deltas = self.memo.get("deltas")
             # Off the build's path when in a worker: after its files are handed over.
-            words = known_words()
+            vocabulary = {"words": known_words(), "stop_words": known_stop_words()}
             after_result(
                 lambda: store.replace(
-                    {"state": kept, "ranges": ranges, "deltas": deltas, "words": words}
+                    {"state": kept, "ranges": ranges, "deltas": deltas, **vocabulary}
                 )
             )
         return files

@@ -37,12 +37,30 @@ def word_pattern() -> regex.Pattern[str]:
     return regex.compile(r"[\p{L}\p{N}\p{M}]+")
 
 
-@lru_cache(maxsize=1)
+_stop_words: frozenset[str] | None = None
+
+
 def stop_words() -> frozenset[str]:
     """lunr's English stop words, which the index leaves out as lunr.js does."""
-    from lunr.stop_word_filter import WORDS
+    global _stop_words
+    if _stop_words is None:
+        from lunr.stop_word_filter import WORDS
 
-    return frozenset(WORDS)
+        _stop_words = frozenset(WORDS)
+    return _stop_words
+
+
+def known_stop_words() -> frozenset[str] | None:
+    """The stop words if this process has them already, without importing lunr.py."""
+    return _stop_words
+
+
+def learn_stop_words(words: frozenset[str]) -> None:
+    """Take the stop words a known_stop_words() of this same code (and lunr.py) gave: the
+    search state keeps them, so that a rebuild meeting a new word does not import lunr.py."""
+    global _stop_words
+    if _stop_words is None:
+        _stop_words = words
 
 
 def words(text: str) -> list[str]:
