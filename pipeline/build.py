@@ -8,7 +8,7 @@ import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import field
 from functools import partial
 from pathlib import Path
 
@@ -20,13 +20,14 @@ from .model import Program
 from .output_cache import cache_folder
 from .parallel import Early
 from .read_cache import ReadCache
+from .records import record
 from .stage_names import WRITTEN_BY_WORKERS
 from .write import Staging, build_lock
 
 Outputs = dict[str, bytes]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BuildOptions:
     content_dir: Path = Path("content")
     out_dir: Path = Path("dist")
@@ -35,7 +36,7 @@ class BuildOptions:
     keep_going: bool = False
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class CheckReport:
     """What validation found; `program` holds everything that was valid."""
 
@@ -68,7 +69,7 @@ class CheckReport:
         return f"{', '.join(parts)} ({counts}); {problems}"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BuildReport:
     check: CheckReport
     out_dir: Path

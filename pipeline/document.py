@@ -7,7 +7,6 @@ every error and warning here must name the line an author has to fix.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from typing import Any, NoReturn
 
 import yaml
@@ -15,6 +14,7 @@ from yaml.composer import Composer
 from yaml.constructor import ConstructorError, SafeConstructor
 
 from .errors import DocumentError, Problem
+from .records import record
 from .scan import MAX_FILE_BYTES
 
 # libyaml follows the YAML spec on tabs between a key and its value, which pure PyYAML rejects.
@@ -40,7 +40,7 @@ _CLOSE_LINE = re.compile(r"^(?:-{3,}|\.\.\.)[ \t]*$", re.MULTILINE)
 _UNPRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Document:
     """A parsed file: frontmatter data, the line of each key path, and the body."""
 

@@ -15,12 +15,12 @@ import gc
 import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from itertools import chain, pairwise
 from typing import Any
 
 import numpy as np
 
+from .records import record
 from .stemmer import stem
 from .tokens import FOLD_LABEL, fold, stop_words
 
@@ -92,7 +92,7 @@ def document_counts(
     return out
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TermPostings:
     """One term: its vector index (the Builder's first-seen order) and, per field in field
     order, the documents holding it (ascending positions) with the term's BM25 weight in each,
@@ -103,7 +103,7 @@ class TermPostings:
     fields: tuple[tuple[list[int], list[int]], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TermIndex:
     """A lunr index turned term-major: what a term's postings and weights need, side by side,
     so it can be cut into term ranges that a page loads one query at a time."""
@@ -113,7 +113,7 @@ class TermIndex:
     terms: tuple[TermPostings, ...]  # in JavaScript string order, as lunr.js expects
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class BuilderPostings:
     """Every (document, field, term) posting in the order lunr.py's Builder meets them:
     documents in order, fields in order, each field's terms first-seen. Terms are ids into
@@ -133,7 +133,7 @@ class BuilderPostings:
         return int(self.lengths.shape[0])
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class TermArrays:
     """The weighed index, term-major, as arrays: terms in lunr.js order, and for each
     (term, field) run `starts[r * width + f]` up to the next start, the postings' document

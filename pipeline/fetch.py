@@ -6,12 +6,12 @@ import http.client
 import time
 import urllib.error
 import urllib.request
-from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 from urllib.parse import urlsplit
 
 from .errors import PipelineError
+from .records import record
 
 TIMEOUT_SECONDS = 10.0
 MAX_BYTES = 20 * 1024 * 1024
@@ -22,7 +22,7 @@ class FetchError(PipelineError):
     """The source could not be read; the message says what to try."""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Fetched:
     data: bytes
     # The URL the bytes came from (after redirects), or "" for a local file.

@@ -27,6 +27,7 @@ from .fetch import MAX_BYTES, TIMEOUT_SECONDS, read_source
 from .incoming import Incoming, PaperIn, Parsed, PersonIn
 from .model import SiteConfig
 from .read import slugify
+from .records import record
 from .sources import parse_source
 
 Status = Literal["created", "updated", "unchanged", "conflict"]
@@ -43,14 +44,14 @@ _LABEL_WORDS = (("slide", "slides"), ("paper", "paper"), ("pdf", "paper"), ("pos
                 ("video", "video"), ("recording", "video"), ("youtube", "video"))  # fmt: skip
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class FileResult:
     path: str
     status: Status
     reason: str = ""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ImportReport:
     source: str
     format: str

@@ -2,31 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields
+from dataclasses import field
 from datetime import datetime
-from operator import attrgetter
-from typing import Any, TypeVar
 
-R = TypeVar("R")
-
-
-def record(cls: type[R]) -> type[R]:
-    """A frozen record that pickles as a call of its class with its field values.
-
-    A frozen slots dataclass otherwise unpickles through a __setstate__ that looks its fields
-    up again for every object, and a rebuild unpickles tens of thousands of them from the read
-    cache (read_cache.py). Records have no __post_init__, so the call rebuilds them as they were.
-    """
-    names = tuple(f.name for f in fields(cls))  # type: ignore[arg-type]
-    values = attrgetter(*names)
-
-    def __reduce__(self: Any) -> tuple[type[R], tuple[Any, ...]]:
-        got = values(self)
-        return cls, got if len(names) > 1 else (got,)
-
-    cls.__reduce__ = __reduce__  # type: ignore[method-assign]
-    return cls
-
+from .records import record
 
 # Types that are talks by one or more speakers.
 TALK_TYPES = frozenset({"keynote", "invited_talk", "grand_keynote", "sponsored_talk", "talk"})
@@ -39,7 +18,6 @@ KNOWN_TYPES = TALK_TYPES | SESSION_TYPES | PANEL_TYPES | SLOT_TYPES
 
 
 @record
-@dataclass(frozen=True, slots=True)
 class Source:
     """Where a record came from: a path relative to the content folder, and a 1-based line."""
 
@@ -48,7 +26,6 @@ class Source:
 
 
 @record
-@dataclass(frozen=True, slots=True)
 class Asset:
     """A file from the content folder that the build copies into dist/ at `target`."""
 
@@ -57,7 +34,6 @@ class Asset:
 
 
 @record
-@dataclass(frozen=True, slots=True)
 class Link:
     """A link shown with an item or paper; `url` has passed the scheme allow-list."""
 
@@ -66,7 +42,6 @@ class Link:
 
 
 @record
-@dataclass(frozen=True, slots=True)
 class Person:
     name: str
     affiliation: str = ""
@@ -76,7 +51,6 @@ class Person:
 
 
 @record
-@dataclass(frozen=True, slots=True)
 class Paper:
     id: str
     title: str
@@ -91,7 +65,6 @@ class Paper:
 
 
 @record
-@dataclass(frozen=True, slots=True)
 class Item:
     """One schedule entry: a talk, a session, a panel, a break, or a type we do not know."""
 
@@ -138,7 +111,6 @@ class Item:
 
 
 @record
-@dataclass(frozen=True, slots=True)
 class EditionInfo:
     """What the site config says about one edition."""
 
@@ -151,7 +123,6 @@ class EditionInfo:
 
 
 @record
-@dataclass(frozen=True, slots=True)
 class SiteConfig:
     title: str = "Schedule"
     base_url: str = ""
@@ -170,7 +141,6 @@ class SiteConfig:
 
 
 @record
-@dataclass(frozen=True, slots=True)
 class Edition:
     info: EditionInfo
     items: tuple[Item, ...]
@@ -186,7 +156,6 @@ class Edition:
 
 
 @record
-@dataclass(frozen=True, slots=True)
 class Program:
     """Everything that was read and validated; newest edition first."""
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import tempfile
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -17,6 +16,7 @@ from .config import find_config, load_config
 from .errors import PipelineError
 from .model import KNOWN_TYPES, PANEL_TYPES, SLOT_TYPES, TALK_TYPES, SiteConfig
 from .read import read_content, slugify
+from .records import record
 from .times import EXAMPLE, TimeValueError, parse_time
 
 # (question, default) -> answer; None means nobody can be asked (not a terminal).
@@ -32,7 +32,7 @@ _BODY = (
 _SLOT_BODY = "<!-- Anything attendees should know, in Markdown (this comment is not shown). -->\n"
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NewItem:
     """What the author gave; any field left None is asked for (or an error, when not asked)."""
 
@@ -46,7 +46,7 @@ class NewItem:
     slug: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class NewResult:
     path: Path
     item_id: str

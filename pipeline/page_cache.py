@@ -26,15 +26,16 @@ from __future__ import annotations
 import hashlib
 from bisect import bisect
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields, is_dataclass
+from dataclasses import fields, is_dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from markupsafe import Markup
 
 from . import digests
-from .model import Item, record
+from .model import Item
 from .output_cache import previous_output, stage_store, token
+from .records import record
 from .resources import templates_dir
 
 if TYPE_CHECKING:
@@ -45,7 +46,6 @@ _VERSION_FIELD = "search_version"
 
 
 @record
-@dataclass(frozen=True, slots=True)
 class WrittenPage:
     """Where a page the last build wrote lies in dist/: its SHA-256, and the byte offsets at
     which it holds the search files' version (`version_length` bytes each)."""
@@ -56,7 +56,6 @@ class WrittenPage:
 
 
 @record
-@dataclass(frozen=True, slots=True)
 class Fragments:
     """Where each item's HTML lies in a page the last build wrote (SHA-256 `digest`): byte
     offsets (start, end) under the item's key (PageCache.item_html)."""

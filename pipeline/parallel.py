@@ -19,6 +19,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from .forks import Channel, Child, die_with_parent, one_way, ready, two_way
 from .model import Program
+from .records import record
 
 Outputs = dict[str, bytes]
 Stage = Callable[[Program], Outputs]
@@ -428,7 +429,7 @@ class Sink(Protocol):
     def digests(self, prefixes: tuple[str, ...]) -> dict[str, str]: ...
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Sunk:
     """A worker's files, put in the sink: their names, and what the sink said of them."""
 

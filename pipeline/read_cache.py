@@ -19,13 +19,13 @@ import hashlib
 import os
 import stat
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from .errors import Problem
-from .model import Asset, Item, SiteConfig, record
+from .model import Asset, Item, SiteConfig
 from .output_cache import OutputCache, token
+from .records import record
 from .scan import resolved_folder, scan_files
 
 # Changes newer than this, at the start of a build, make an entry racily clean: two seconds
@@ -36,7 +36,6 @@ RACY_NANOSECONDS_FINE = 100_000_000
 
 
 @record
-@dataclass(frozen=True, slots=True)
 class FileRead:
     """What reading one content file gave."""
 
@@ -54,7 +53,7 @@ class FileRead:
     digest: bytes = b""
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Survey:
     """The content folder's files (scan.scan_files) and each one's key, made before the read
     cache is loaded, possibly in another process (early_search.py). `changed` maps each key to

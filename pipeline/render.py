@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from itertools import groupby
 from pathlib import Path
@@ -23,24 +23,25 @@ from .jsonld import events_of
 from .layout import day_page, edition_page, uses_day_pages, uses_edition_pages
 from .model import Edition, Item, Program, SiteConfig
 from .page_cache import PageCache
+from .records import record
 from .resources import templates_dir
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Day:
     key: str  # "2019-06-23", or "" for items without a time
     label: str
     items: tuple[Item, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class EditionView:
     edition: Edition
     days: tuple[Day, ...]
     zone_label: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class PageContext:
     """Everything index.html may use; a renamed field breaks a test, not the page."""
 
@@ -80,13 +81,13 @@ class PageContext:
         return edition_page(edition_id, self.editions[0].edition.id)
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DayLink:
     href: str
     label: str
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DayPageContext:
     """Everything day.html may use: one edition's day with every item in full."""
 
@@ -181,7 +182,7 @@ def listing_contexts(
     return pages
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class DayPageInputs:
     """What one day page is made from. Its context, with the day's JSON-LD, is built only when
     the page is rendered rather than found in the page cache (page_cache.py)."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +11,7 @@ from lunr.index import Index
 from lunr.query import Query
 
 from .fast_index import serialize
+from .records import record
 from .search_index import FIELD_ALIASES, refs, register_pipeline_functions
 from .search_shards import read_shards
 from .tokens import fold, stop_words, word_pattern
@@ -25,14 +25,14 @@ FUZZY_MIN_LENGTH = 5
 PREFIX_MIN_LENGTH = 2
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class QueryWord:
     word: str
     field: str | None
     prefix: bool
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Hit:
     id: str
     title: str

@@ -4,7 +4,6 @@ result cards."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from .fast_index import (
@@ -20,6 +19,7 @@ from .layout import uses_day_pages
 from .model import Item, Paper, Program
 from .output_cache import stage_store, token
 from .parallel import after_result
+from .records import record
 from .search_shards import front_coded, json_text, shard_files
 from .search_state import (
     ItemSearch,
@@ -57,7 +57,7 @@ def register_pipeline_functions() -> None:
     Pipeline.registered_functions["stemmer"] = lunr_stemmer
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SearchDoc:
     """One searchable thing (an item or a paper) and the card the page shows for it."""
 
@@ -118,7 +118,7 @@ def build_index_reference(docs: list[SearchDoc]) -> dict[str, Any]:
     return serialized
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SearchInputs:
     """What the search stage reads of a Program, but for its items: each item's token (a
     digest of all it holds, output_cache.token), the editions' ids and names in order, and

@@ -19,6 +19,7 @@ from typing import TypeVar
 import numpy as np
 
 from .fast_index import BuilderPostings, FieldCounts, builder_postings
+from .records import record
 from .search_shards import DocMeta
 
 T = TypeVar("T")
@@ -28,7 +29,7 @@ VOCABULARY_FACTOR = 2
 VOCABULARY_SLACK = 1000
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class ItemSearch:
     """What one item gives the search, per document (the item, then its papers)."""
 
@@ -37,7 +38,7 @@ class ItemSearch:
     counts: tuple[dict[str, FieldCounts], ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class SearchState:
     """Every item's search documents, flat. Item i holds documents item_documents[i] up to
     item_documents[i + 1], and postings item_postings[i] up to item_postings[i + 1]."""

@@ -12,16 +12,16 @@ written afresh, which gives the same bytes.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from . import digests
 from .output_cache import previous_output, stage_store
+from .records import record
 
 Text = tuple[bytes, ...]
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Written:
     """What a build wrote of one document: its digest, and where each record's bytes lie."""
 

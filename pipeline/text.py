@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from functools import lru_cache
 from html import unescape
 from typing import TYPE_CHECKING
 
 import nh3
 
+from .records import record
 from .urls import safe_url
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ _ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "td": {"align"
 _CLEAN_CONTENT = frozenset({"script", "style", "template", "iframe", "object", "noscript", "title"})
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Body:
     abstract_html: str
     abstract_text: str

@@ -23,11 +23,11 @@ import shutil
 import stat
 import tempfile
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 from . import digests
+from .records import record
 
 _FORMAT = 1
 
@@ -208,7 +208,7 @@ def walk(root: str) -> tuple[dict[str, os.stat_result], list[str]]:
     return files, folders
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Source:
     """What one file of the new tree is made from: bytes, or a file to copy."""
 

@@ -14,13 +14,13 @@ import stat
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from functools import cache, partial
 from pathlib import Path
 from typing import TypeVar
 
 from . import trees
 from .errors import PipelineError
+from .records import record
 
 T = TypeVar("T")
 _RENAME_EXCHANGE = 2
@@ -244,7 +244,7 @@ class Staging:
             raise _write_error(self.out_dir, exc) from None
 
 
-@dataclass(frozen=True, slots=True)
+@record
 class Elsewhere:
     """A build's staging folder, for a process forked before it was opened (parallel.Early):
     it puts files there as Staging.put_elsewhere does, and the build merges what it says."""
