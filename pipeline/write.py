@@ -118,7 +118,8 @@ class Staging:
         self.current = manifests.get(current_key) if current_key is not None else None
         self.known = manifests.get(trees.tree_key(root) or (0, 0), {})
         self.flushing: list[threading.Thread] = []
-        self.linking: threading.Thread | None = None
+        # Records the trees' manifest (and on a first build links the spare) after the swap.
+        self.recording: threading.Thread | None = None
         self.emptying: threading.Thread | None = None
         # Made (the staging folder walked) when this process first puts files in it.
         self.walked: trees.Filler | None = None
@@ -204,18 +205,21 @@ class Staging:
             except OSError:
                 _remove(old)
             kept = {trees.tree_key(out_dir): written, trees.tree_key(spare): self.current or {}}
-            trees.save(out_dir, kept)
+            # Written in a thread while the caller waits for the caches to be saved, as the
+            # spare's links are below (8 ms at 1,000 items, at the end of the build's path).
+            self.recording = threading.Thread(target=trees.save, args=(out_dir, kept))
+            self.recording.start()
         else:
             # No earlier tree to keep (a first build): the spare is made of links to this one,
             # so that the next build brings up to date the few files an edit changes rather
             # than link every other one. Mostly system calls, in a thread, while the caller
             # waits for the caches to be saved.
-            self.linking = threading.Thread(target=_linked_spare, args=(out_dir, spare, written))
-            self.linking.start()
+            self.recording = threading.Thread(target=_linked_spare, args=(out_dir, spare, written))
+            self.recording.start()
 
     def abandon(self) -> None:
         """Remove the staging folder, unless it was committed, and the files it replaced;
-        wait for the spare tree."""
+        wait for the spare tree and the manifest."""
         if self.folder is not None:
             _remove(self.folder)
             self.folder = None
@@ -224,9 +228,9 @@ class Staging:
             self.emptying = None
         # With whatever was replaced after the emptying began.
         _remove(self.trash)
-        if self.linking is not None:
-            self.linking.join()
-            self.linking = None
+        if self.recording is not None:
+            self.recording.join()
+            self.recording = None
 
     def _empty_trash(self) -> None:
         # The files only: more may be moved in meanwhile, and `abandon` removes the folder.
