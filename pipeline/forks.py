@@ -174,7 +174,7 @@ def die_with_parent() -> None:
     keeps computing."""
     import ctypes
 
-    # The process's own symbols, the C library's among them (see write._libc).
+    # The process's own symbols, the C library's among them (see syscalls.libc).
     prctl = getattr(ctypes.CDLL(None), "prctl", None)
     if prctl is not None:
         pr_set_pdeathsig = 1

@@ -14,11 +14,11 @@ import stat
 import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from functools import cache, partial
+from functools import partial
 from pathlib import Path
 from typing import TypeVar
 
-from . import trees
+from . import syscalls, trees
 from .errors import PipelineError
 from .records import record
 
@@ -415,7 +415,7 @@ def _swap(staging: Path, out_dir: Path) -> Path | None:
 
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two paths in one step with Linux renameat2(RENAME_EXCHANGE); False where unsupported."""
-    renameat2 = getattr(_libc(), "renameat2", None)
+    renameat2 = getattr(syscalls.libc(), "renameat2", None)
     if renameat2 is None:
         return False
     at_fdcwd = -100
@@ -454,26 +454,10 @@ def _fsync_tree(root: Path) -> None:
     # an fsync per file cost more than writing them. os.sync() where syncfs is missing.
     fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY)
     try:
-        if _syncfs(fd) != 0:
+        if syscalls.syncfs(fd) != 0:
             os.sync()
     finally:
         os.close(fd)
-
-
-def _syncfs(fd: int) -> int:
-    """Linux syncfs(2) on the filesystem holding fd: 0 on success, -1 where unavailable."""
-    syncfs = getattr(_libc(), "syncfs", None)
-    if syncfs is None:
-        return -1
-    result: int = syncfs(fd)
-    return result
-
-
-@cache
-def _libc() -> ctypes.CDLL:
-    """The process's own symbols, the C library's among them: ctypes.util.find_library would
-    import subprocess, and run a program, to find that library's file."""
-    return ctypes.CDLL(None, use_errno=True)
 
 
 def _fsync_dir(folder: Path) -> None:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from pipeline import digests, output_cache, trees
+from pipeline import digests, output_cache, syscalls, trees
 from pipeline.output_cache import cache_folder, previous_output
 from pipeline.write import write_tree
 
@@ -210,3 +210,18 @@ def test_a_large_output_is_digested_once(monkeypatch: pytest.MonkeyPatch) -> Non
     digests.forget()
     digests.sha256(large)
     assert calls[3:] == [len(large), len(large)]
+
+
+def test_a_large_file_starts_on_its_way_to_the_disk_as_it_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    started: list[int] = []
+
+    def noting(fd: int) -> None:
+        started.append(os.fstat(fd).st_size)
+
+    monkeypatch.setattr(syscalls, "start_writeback", noting)
+    large = b"x" * trees.WRITEBACK_BYTES
+    write_tree(tmp_path / "dist", {**_site("1"), "talks.json": large}, {})
+    assert started == [len(large)]
+    assert (tmp_path / "dist" / "talks.json").read_bytes() == large
