@@ -241,7 +241,7 @@ def weigh(fields: dict[str, int], postings: BuilderPostings) -> TermArrays:
     number = np.full(len(postings.vocabulary), -1, dtype=np.int64)
     number[met] = np.arange(len(met), dtype=np.int64)
     vocabulary = postings.vocabulary
-    by_js_order = sorted(met.tolist(), key=lambda i: _js_order(vocabulary[i]))
+    by_js_order = _in_js_order(met.tolist(), vocabulary)
     ordered = [vocabulary[i] for i in by_js_order]
     ordered_ids = np.asarray(by_js_order, dtype=np.int64)
     rank = np.empty(len(vocabulary), dtype=np.int64)
@@ -308,6 +308,16 @@ def _js_order(term: str) -> bytes:
     # lunr.js inserts terms into its token set in JavaScript string order (UTF-16 code units),
     # which differs from Python's code-point order once a term holds an astral character.
     return term.encode("utf-16-be")
+
+
+def _in_js_order(ids: list[int], vocabulary: Sequence[str]) -> list[int]:
+    """The terms' ids sorted by their terms in JavaScript string order."""
+    terms = [vocabulary[i] for i in ids]
+    # Without an astral character the two orders agree, and comparing strings is cheaper than
+    # encoding each (a tenth of a rebuild's weighing at 1,000 items).
+    if not terms or max(map(max, filter(None, terms)), default="") <= "\uffff":
+        return [ids[n] for n in sorted(range(len(ids)), key=terms.__getitem__)]
+    return sorted(ids, key=lambda i: _js_order(vocabulary[i]))
 
 
 def serialize(index: TermIndex, refs: Sequence[str]) -> dict[str, Any]:
