@@ -6,7 +6,6 @@ import json
 import secrets
 from collections.abc import Callable
 from datetime import datetime
-from html import escape
 from json.encoder import encode_basestring
 from typing import Any, NamedTuple
 
@@ -262,9 +261,9 @@ def _content_html(item: Item) -> str:
 def _content_parts(item: Item) -> tuple[tuple[str, ...], bool]:
     """_content_html(item) as the parts it joins with newlines, and whether those are what
     the sanitiser gives back unchanged."""
-    parts = _nonempty(item.abstract_html, _papers_html(item.papers, escape), item.bio_html)
+    parts = _nonempty(item.abstract_html, _papers_html(item.papers, _escaped), item.bio_html)
     if not parts:
-        return (f"<p>{escape(item.title or item.type_label)}</p>",), False
+        return (f"<p>{_escaped(item.title or item.type_label)}</p>",), False
     # The abstract and bio were sanitised when read. With the paper list escaped the way the
     # sanitiser writes text (which parses to the same text as escape()'s), the fragment is
     # mostly one the sanitiser would give back unchanged, and then it need not run: it
@@ -282,6 +281,12 @@ def _content_parts(item: Item) -> tuple[tuple[str, ...], bool]:
 
 def _nonempty(*parts: str) -> tuple[str, ...]:
     return tuple(filter(None, parts))
+
+
+def _escaped(text: str) -> str:
+    from html import escape  # see text.html_to_text
+
+    return escape(text)
 
 
 def _papers_html(papers: tuple[Paper, ...], escape_text: Callable[[str], str]) -> str:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from html import unescape
 from urllib.parse import urlsplit
 
 _ALLOWED_SCHEMES = frozenset({"http", "https", "mailto"})
@@ -18,6 +17,8 @@ def safe_url(url: str) -> str:
         return ""
     # Entities decoded too: a consumer that puts the URL into HTML unescaped (a feed reader,
     # someone's JavaScript) would otherwise turn 'javascript&colon;' back into a scheme.
+    from html import unescape  # see text.html_to_text
+
     probe = _INVISIBLE.sub("", unescape(url))
     try:
         parts = urlsplit(probe)
