@@ -19,6 +19,8 @@ import sys
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from . import syscalls
+
 _LENGTH = struct.Struct("!Q")
 # What a pipe may hold before its writer waits: Linux's limit for any user (pipe-max-size).
 PIPE_BYTES = 1 << 20
@@ -172,10 +174,7 @@ def unreaped() -> frozenset[int]:
 def die_with_parent() -> None:
     """Ask Linux to end this child when its parent ends (a build killed), so no orphan
     keeps computing."""
-    import ctypes
-
-    # The process's own symbols, the C library's among them (see syscalls.libc).
-    prctl = getattr(ctypes.CDLL(None), "prctl", None)
+    prctl = getattr(syscalls.libc(), "prctl", None)
     if prctl is not None:
         pr_set_pdeathsig = 1
         prctl(pr_set_pdeathsig, signal.SIGKILL)
