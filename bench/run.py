@@ -55,13 +55,32 @@ def _in_child(module: str, *args: object) -> str:
 
 
 def _start_cold(root: Path, out: Path) -> None:
-    """No cache, no output, no tree kept from a build before: what a first build finds."""
+    """No cache, no output, no tree kept from a build before: what a first build finds.
+
+    What an earlier build left is moved aside, into the work folder's `discarded/`, and
+    deleted only once every size is measured (`_discard_all`). Deleted now, it would slow the
+    build it prepares: on an ext4 file system without a journal (this project's benchmark
+    machines) a new file's inode skips every inode freed in the last minute (five minutes
+    while its inode table block is unsynced), so creating the 10,000-item site's files right after
+    deleting the last build's 23,000 took 8-10 s of system time that a first build on the same
+    disk does not pay (measured with perf: `recently_deleted` in `__ext4_new_inode`)."""
     from pipeline.trees import manifest_path, spare_path
 
-    shutil.rmtree(root / CACHE_DIR, ignore_errors=True)
-    for tree in (out, spare_path(out)):
-        shutil.rmtree(tree, ignore_errors=True)
-    manifest_path(out).unlink(missing_ok=True)
+    aside = Path(tempfile.mkdtemp(prefix="cold-", dir=_discarded(root)))
+    for number, path in enumerate((root / CACHE_DIR, out, spare_path(out), manifest_path(out))):
+        if path.exists() or path.is_symlink():
+            path.rename(aside / str(number))
+
+
+def _discarded(root: Path) -> Path:
+    """Where _start_cold moves the trees of the builds before; one folder for every size."""
+    folder = root.parent / "discarded"
+    folder.mkdir(exist_ok=True)
+    return folder
+
+
+def _discard_all(work: Path) -> None:
+    shutil.rmtree(work / "discarded", ignore_errors=True)
 
 
 def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -274,6 +293,7 @@ def main(argv: list[str] | None = None) -> None:
     for count in (int(n) for n in args.sizes.split(",")):
         print(f"N = {count:,} …", file=sys.stderr, flush=True)
         rows.append(run_size(count, work, not args.no_browser, refs))
+    _discard_all(work)
     print(f"Machine: {machine()}\n")
     print(table(rows))
     if args.json:
