@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 from bisect import bisect
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import fields, is_dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
@@ -43,6 +43,8 @@ if TYPE_CHECKING:
 
 # The one field of a context that changes with every edit of the search's content.
 _VERSION_FIELD = "search_version"
+# An item followed by one of these is marked (item--before-band) to close the run before it.
+BAND_TYPES = ("break", "lunch")
 
 
 @record
@@ -117,9 +119,26 @@ class PageCache:
         finally:
             self.rendering, self.pieces, self.found = None, [], None
 
+    def items_html(self, template: str, items: Sequence[Item]) -> Markup:
+        """What the bundled listing and day pages show of a day's items: item_html of each in
+        turn, told whether a break or a lunch follows it. Looped here rather than in Jinja,
+        where each of a listing page's thousand items cost several times as much."""
+        last = len(items) - 1
+        return Markup(
+            "".join(
+                self._item_html(
+                    template, item, number < last and items[number + 1].type in BAND_TYPES
+                )
+                for number, item in enumerate(items)
+            )
+        )
+
     def item_html(self, template: str, item: Item, before_band: bool) -> Markup:
         """What the bundled listing and day pages show of an item (`template` rendered for it),
         from the last build's copy of the page being rendered when the item was there."""
+        return Markup(self._item_html(template, item, before_band))
+
+    def _item_html(self, template: str, item: Item, before_band: bool) -> str:
         assert self.rendering is not None, "item_html outside PageCache.page"
         key = f"{template}\0{token(item)}\0{before_band:d}"
         span = self.found[0].get(key) if self.found is not None else None
@@ -129,7 +148,7 @@ class PageCache:
         else:
             html = self._template(template).render(item=item, before_band=before_band)
         self.pieces.append((key, html))
-        return Markup(html)
+        return html
 
     def _template(self, name: str) -> Template:
         found = self.templates.get(name)
