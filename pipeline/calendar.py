@@ -14,6 +14,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from . import digests
 from .errors import PipelineError
 from .model import EditionInfo, Item, Program, SiteConfig
 from .output_cache import OutputCache
@@ -47,9 +48,12 @@ def outputs(program: Program) -> dict[str, bytes]:
         info = edition.info
         events = cache.get_each(item_event, (site, info, stamp), edition.items)
         entries = []
-        for item, (event, own) in zip(edition.items, events, strict=True):
+        for item, (event, own, own_digest) in zip(edition.items, events, strict=True):
             entries.append((info, item, event))
             if own:
+                # Kept with the bytes: the tree need not digest ten thousand files again to
+                # find them unchanged.
+                digests.learn(own, own_digest)
                 files[f"calendar/items/{item.id}.ics"] = own
         built.append(entries)
     everything = [entry for entries in built for entry in entries]
@@ -70,11 +74,12 @@ def _vtimezone_of(zone: tuple[str, int, int]) -> bytes:
 
 def item_event(
     site: SiteConfig, info: EditionInfo, stamp: datetime, item: Item
-) -> tuple[bytes, bytes]:
-    """The item's VEVENT (event_bytes), and the calendar file of that one event (b"" for an
-    item without a time, which has none)."""
+) -> tuple[bytes, bytes, bytes]:
+    """The item's VEVENT (event_bytes), the calendar file of that one event (b"" for an item
+    without a time, which has none) and that file's SHA-256."""
     event = event_bytes(site, info, item, stamp)
-    return event, _assemble(item.title, [(info, item, event)]) if item.start else b""
+    own = _assemble(item.title, [(info, item, event)]) if item.start else b""
+    return event, own, digests.sha256(own) if own else b""
 
 
 def dtstamp(program: Program) -> datetime:

@@ -285,7 +285,9 @@ class Filler:
         if self.walked:
             return self.present.get(relative)
         try:
-            return os.lstat(os.path.join(self.root, relative))
+            # Joined by hand: os.path.join was a fifth of the time an unchanged file takes,
+            # and a rebuild checks tens of thousands.
+            return os.lstat(f"{self.root}{os.sep}{relative}")
         except (FileNotFoundError, NotADirectoryError):
             return None
 
@@ -293,9 +295,10 @@ class Filler:
         """Put these files (contents) and copies (source files)."""
         present, known, manifest = self.present, self.known, self.manifest
         current = self.current if self.current is not None else {}
+        status_of = self._status
         for relative in sorted(files):
             data = files[relative]
-            status = self._status(relative)
+            status = status_of(relative)
             # Most files are unchanged by an edit and already in root: that is checked here,
             # inline, as it is done for tens of thousands of files.
             if status is not None and stat.S_ISREG(status.st_mode):
