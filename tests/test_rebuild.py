@@ -3,6 +3,7 @@ writes byte for byte what a plain build of the same content writes."""
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 from typing import Any
@@ -89,11 +90,27 @@ def test_rebuild_after_one_edit_equals_plain_build(
     assert stages <= {p.name for p in cache.iterdir()}
     _edit(content)
     build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
+    _assert_manifest_holds(out)
 
     monkeypatch.setenv("PIPELINE_NO_CACHE", "1")
     plain = tmp_path / "plain"
     build(BuildOptions(content_dir=content, out_dir=plain, config_path=config))
     assert _tree(out) == _tree(plain)
+
+
+def _assert_manifest_holds(out: Path) -> None:
+    """Every file of dist/ is in its manifest with the SHA-256 of its bytes, including the ones
+    whose digest the rebuild took from a cache (calendar files) rather than computed: the next
+    build trusts the manifest to keep them."""
+    from pipeline import trees
+
+    key = trees.tree_key(out)
+    assert key is not None
+    manifest = trees.load(out)[key]
+    files = _tree(out)
+    assert set(manifest) == set(files)
+    for name, data in files.items():
+        assert manifest[name].digest == hashlib.sha256(data).hexdigest(), name
 
 
 def _remove_and_add(content: Path) -> None:
