@@ -122,7 +122,6 @@ def produce(
         if folder is not None:
             cached.append(PageCache(stand_in, env))
             savers.append(cached[0].save)
-            env.globals["item_html"] = cached[0].item_html
             env.globals["items_html"] = cached[0].items_html
         versions = (_version_of(own, "assets/"), stand_in)
         pages = _render(program, env, versions, cached[0] if cached else None)

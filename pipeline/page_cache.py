@@ -126,19 +126,16 @@ class PageCache:
         last = len(items) - 1
         return Markup(
             "".join(
-                self._item_html(
+                self.item_html(
                     template, item, number < last and items[number + 1].type in BAND_TYPES
                 )
                 for number, item in enumerate(items)
             )
         )
 
-    def item_html(self, template: str, item: Item, before_band: bool) -> Markup:
+    def item_html(self, template: str, item: Item, before_band: bool) -> str:
         """What the bundled listing and day pages show of an item (`template` rendered for it),
         from the last build's copy of the page being rendered when the item was there."""
-        return Markup(self._item_html(template, item, before_band))
-
-    def _item_html(self, template: str, item: Item, before_band: bool) -> str:
         assert self.rendering is not None, "item_html outside PageCache.page"
         key = f"{template}\0{token(item)}\0{before_band:d}"
         span = self.found[0].get(key) if self.found is not None else None

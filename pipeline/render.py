@@ -127,11 +127,11 @@ def make_environment(
     env.filters["hhmm"] = lambda value: value.strftime("%H:%M") if value else ""
     env.filters["iso"] = lambda value: value.isoformat() if value else ""
     env.globals["day_page"] = day_page
-    # With the bundled templates and a page cache, what renders each item, or a day's items,
-    # from their cached HTML (page_cache.PageCache.item_html, items_html); otherwise the pages
-    # include the item templates.
-    env.globals["item_html"] = None
+    # With the bundled templates and a page cache, what renders a day's items from their cached
+    # HTML (page_cache.PageCache.items_html); otherwise the pages include the item templates.
     env.globals["items_html"] = None
+    # What earlier bundled templates called for each item: a site's copy of one still renders.
+    env.globals["item_html"] = None
     return env
 
 

@@ -205,3 +205,18 @@ def test_stylesheet_is_shipped(sample_site: Path) -> None:
     assert "prefers-color-scheme: dark" in css
     assert "@media print" in css
     assert "body.searching #program" in css
+
+
+def test_a_site_copy_of_an_earlier_bundled_template_still_renders(tmp_path: Path) -> None:
+    """Earlier bundled templates asked for `item_html` around each item; a site's own copy of
+    one (never given the page cache) takes the include path, as the bundled ones do now."""
+    from pipeline.render import make_environment
+
+    (tmp_path / "index.html").write_text(
+        "{% for item in items %}{% if item_html %}{{ item_html('item.html', item, False) }}"
+        "{% else %}[{{ item }}]{% endif %}{% endfor %}"
+        "{% if items_html %}cached{% else %}.{% endif %}",
+        encoding="utf-8",
+    )
+    env = make_environment(tmp_path)
+    assert env.get_template("index.html").render(items=["a", "b"]) == "[a][b]."
