@@ -273,6 +273,11 @@ class Filler:
             self.present, folders = walk(root)
             self.folders = set(folders)
         self.made: set[str] = {root}
+        # Not walked: the folders (relative) this filler has seen to be real folders, not
+        # files or links in the way, so each is checked once rather than for every file in it.
+        self.cleared: set[str] = set()
+        # With no dist/ at all (a first build) there is nothing to compare a file with.
+        self.current_exists = current is not None or os.path.isdir(current_root)
         self.manifest: Manifest = {}
 
     def merge(self, manifest: Manifest) -> None:
@@ -301,7 +306,10 @@ class Filler:
             status = status_of(relative)
             # Most files are unchanged by an edit and already in root: that is checked here,
             # inline, as it is done for tens of thousands of files.
-            if status is not None and stat.S_ISREG(status.st_mode):
+            if status is None:
+                self._put(relative, Source(data, None), absent=True)
+                continue
+            if stat.S_ISREG(status.st_mode):
                 size = len(data)
                 mine = known.get(relative)
                 theirs = current.get(relative)
@@ -315,16 +323,25 @@ class Filler:
                             present.pop(relative, None)
                             break
                     else:
-                        self._put(relative, Source(data, None))
+                        self._put(relative, Source(data, None), status)
                     continue
-            self._put(relative, Source(data, None))
+            self._put(relative, Source(data, None), status)
         for relative in sorted(copies):
             self._put(relative, Source(None, copies[relative]))
 
-    def _put(self, relative: str, source: Source) -> None:
+    def _put(
+        self,
+        relative: str,
+        source: Source,
+        status: os.stat_result | None = None,
+        absent: bool = False,
+    ) -> None:
+        """Put one file; `status` is what root holds at its path, when the caller looked it
+        up (`absent`: nothing)."""
         size = source.size()
         digest = ""
-        status = self._status(relative)
+        if status is None and not absent:
+            status = self._status(relative)
         self.present.pop(relative, None)
         if status is not None:
             proofs = [w for w in (self.known.get(relative), _get(self.current, relative)) if w]
@@ -340,7 +357,7 @@ class Filler:
         if status is not None and not stat.S_ISDIR(status.st_mode):
             self.discard(target)
         else:
-            self._clear_way(relative)
+            self._clear_way(relative, absent)
         parent = os.path.dirname(target)
         if parent not in self.made:
             os.makedirs(parent, exist_ok=True)
@@ -348,7 +365,12 @@ class Filler:
         previous = os.path.join(self.current_root, relative)
         current = _get(self.current, relative)
         linked = _link_proven(previous, target, current, size, source, digest)
-        unproven = linked is None and self.current is None and source.data is not None
+        unproven = (
+            linked is None
+            and self.current is None
+            and self.current_exists
+            and source.data is not None
+        )
         if unproven and self.same_as_current(previous, target, source.data or b""):
             linked = os.lstat(target)
         if linked is not None:
@@ -358,16 +380,24 @@ class Filler:
             return
         self.manifest[relative] = _write(target, source, digest)
 
-    def _clear_way(self, relative: str) -> None:
+    def _clear_way(self, relative: str, absent: bool = False) -> None:
         """Remove what the old tree has where this file's folders or the file itself go: a
-        file where a folder is wanted, or a folder where a file is."""
+        file where a folder is wanted, or a folder where a file is. `absent`: looking the file
+        up found nothing, so once its folders are known to be folders nothing is in the way."""
         parts = relative.split("/")
         if not self.walked:
+            if absent and all("/".join(parts[:d]) in self.cleared for d in range(1, len(parts))):
+                return
             for depth in range(1, len(parts) + 1):
-                path = os.path.join(self.root, *parts[:depth])
+                prefix = "/".join(parts[:depth])
+                if depth < len(parts) and prefix in self.cleared:
+                    continue
+                path = os.path.join(self.root, prefix)
                 if os.path.isdir(path) and not os.path.islink(path):
                     if depth == len(parts):
                         shutil.rmtree(path)
+                    else:
+                        self.cleared.add(prefix)
                 elif os.path.lexists(path):
                     os.unlink(path)
                     return
@@ -429,14 +459,26 @@ def _link_proven(
     return status
 
 
+def _write_all(fd: int, data: bytes) -> None:
+    written = os.write(fd, data)
+    if written < len(data):  # a short write: the rest, without copying the whole
+        view = memoryview(data)
+        while written < len(data):
+            written += os.write(fd, view[written:])
+
+
 def _write(target: str, source: Source, digest: str) -> Written:
     if source.data is not None:
-        with open(target, "xb") as handle:
-            handle.write(source.data)
-            handle.flush()
+        # A bare descriptor, not open(): a build writes tens of thousands of files, and a file
+        # object costs a buffer and a status lookup of its own for each.
+        fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        try:
+            _write_all(fd, source.data)
             if len(source.data) >= WRITEBACK_BYTES:
-                syscalls.start_writeback(handle.fileno())
-            status = os.fstat(handle.fileno())
+                syscalls.start_writeback(fd)
+            status = os.fstat(fd)
+        finally:
+            os.close(fd)
         return Written(status.st_size, status.st_mtime_ns, status.st_ino, digest or source.digest())
     assert source.path is not None
     try:
