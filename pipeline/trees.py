@@ -276,6 +276,8 @@ class Filler:
         # Not walked: the folders (relative) this filler has seen to be real folders, not
         # files or links in the way, so each is checked once rather than for every file in it.
         self.cleared: set[str] = set()
+        # Not walked: the folders (absolute) this filler made, which hold only files it put.
+        self.fresh: set[str] = set()
         # With no dist/ at all (a first build) there is nothing to compare a file with.
         self.current_exists = current is not None or os.path.isdir(current_root)
         self.manifest: Manifest = {}
@@ -289,10 +291,13 @@ class Filler:
     def _status(self, relative: str) -> os.stat_result | None:
         if self.walked:
             return self.present.get(relative)
+        # Joined by hand: os.path.join was a fifth of the time an unchanged file takes, and a
+        # rebuild checks tens of thousands.
+        path = f"{self.root}{os.sep}{relative}"
+        if path.rpartition(os.sep)[0] in self.fresh:
+            return None
         try:
-            # Joined by hand: os.path.join was a fifth of the time an unchanged file takes,
-            # and a rebuild checks tens of thousands.
-            return os.lstat(f"{self.root}{os.sep}{relative}")
+            return os.lstat(path)
         except (FileNotFoundError, NotADirectoryError):
             return None
 
@@ -360,6 +365,8 @@ class Filler:
             self._clear_way(relative, absent)
         parent = os.path.dirname(target)
         if parent not in self.made:
+            if not self.walked and not os.path.isdir(parent):
+                self.fresh.add(parent)
             os.makedirs(parent, exist_ok=True)
             self.made.add(parent)
         previous = os.path.join(self.current_root, relative)

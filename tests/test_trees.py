@@ -107,6 +107,36 @@ def test_what_is_added_to_the_spare_is_removed(tmp_path: Path) -> None:
     assert not (out / "extra").exists() and not (out / "calendar" / "link").is_symlink()
 
 
+def test_a_worker_clears_what_stands_in_its_files_way(tmp_path: Path) -> None:
+    """A worker's filler (not walked) looks each folder up once, not for every file in it: a
+    file, a link or a folder where its files or their folders go is still taken away first,
+    and nothing is written through a link."""
+    root, outside = tmp_path / "staging", tmp_path / "outside"
+    (root / "cards").mkdir(parents=True)
+    (root / "cards" / "0.js").write_text("stale")
+    (root / "calendar").write_text("a file where a folder goes")
+    outside.mkdir()
+    (root / "terms").symlink_to(outside)
+    (root / "feed.json").mkdir()  # a folder where a file goes
+    filler = trees.Filler(
+        str(root),
+        lambda r: str(root / r),
+        {},
+        str(tmp_path / "dist"),
+        None,
+        lambda *_: False,
+        walked=False,
+    )
+    files = {f"calendar/items/{n}.ics": f"item {n}".encode() for n in range(20)}
+    files |= {f"cards/{n}.js": f"cards {n}".encode() for n in range(3)}
+    files |= {f"terms/{n}.js": f"terms {n}".encode() for n in range(3)}
+    files["feed.json"] = b"{}"
+    filler.put(files, {})
+    assert _tree(root) == files
+    assert not (root / "terms").is_symlink() and not any(outside.iterdir())
+    assert set(filler.manifest) == set(files)
+
+
 def test_without_a_manifest_nothing_is_trusted(tmp_path: Path, written: list[str]) -> None:
     out = tmp_path / "dist"
     for version in "12":
