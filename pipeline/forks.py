@@ -43,9 +43,7 @@ class Channel:
     def send(self, message: Any) -> None:
         assert self.writing is not None
         data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
-        view = memoryview(_LENGTH.pack(len(data)) + data)
-        while view:
-            view = view[os.write(self.writing, view) :]
+        syscalls.write_all(self.writing, _LENGTH.pack(len(data)) + data)
 
     def recv(self) -> Any:
         """The next message; EOFError once the other end is closed with none left."""

@@ -1,9 +1,10 @@
 """Linux system calls the os module lacks, through the C library; each does nothing (or says
-it cannot) elsewhere."""
+it cannot) elsewhere. And `write_all`, the loop os.write leaves to its callers."""
 
 from __future__ import annotations
 
 import ctypes
+import os
 from functools import cache
 from typing import Any
 
@@ -41,3 +42,12 @@ def start_writeback(fd: int) -> None:
     call = _sync_file_range()
     if call is not None:
         call(fd, 0, 0, _SYNC_FILE_RANGE_WRITE)
+
+
+def write_all(fd: int, data: bytes) -> None:
+    """Write all of data to fd: os.write may write less (a pipe, a signal)."""
+    written = os.write(fd, data)
+    if written < len(data):  # the rest, without copying the whole
+        view = memoryview(data)
+        while written < len(data):
+            written += os.write(fd, view[written:])

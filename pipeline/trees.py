@@ -466,21 +466,13 @@ def _link_proven(
     return status
 
 
-def _write_all(fd: int, data: bytes) -> None:
-    written = os.write(fd, data)
-    if written < len(data):  # a short write: the rest, without copying the whole
-        view = memoryview(data)
-        while written < len(data):
-            written += os.write(fd, view[written:])
-
-
 def _write(target: str, source: Source, digest: str) -> Written:
     if source.data is not None:
         # A bare descriptor, not open(): a build writes tens of thousands of files, and a file
         # object costs a buffer and a status lookup of its own for each.
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
         try:
-            _write_all(fd, source.data)
+            syscalls.write_all(fd, source.data)
             if len(source.data) >= WRITEBACK_BYTES:
                 syscalls.start_writeback(fd)
             status = os.fstat(fd)
