@@ -12,7 +12,7 @@ from dataclasses import field
 from functools import partial
 from pathlib import Path
 
-from . import digests, early_search
+from . import digests, early_search, syscalls
 from .cache import cache_dir
 from .config import find_config, load_config
 from .errors import ContentError, Problem
@@ -155,6 +155,9 @@ def build(
 ) -> BuildReport:
     """Build the site into options.out_dir; raise ContentError (and write nothing) on errors,
     unless keep_going, which builds from the valid files and still reports the errors."""
+    # For this process and the workers it forks; a process that builds once exits soon, and
+    # one that builds again (`pipeline serve`) reuses what it kept.
+    syscalls.keep_freed_memory()
     with _few_collections():
         return _build(options, stages)
 
