@@ -160,16 +160,22 @@ def shard_files(
 class _RowTexts:
     """Each term's row of a range file, as JSON text: [term, vector index, then per field
     the delta-coded positions and the weights]. Numbers are turned to text in bulk, as one
-    comma-separated string per array; a run of postings is then a slice of it."""
+    comma-separated string per array; a run of postings is then a slice of it.
+
+    Rows are kept from build to build (`memo`): an edit of one item moves the weights of many
+    terms (every weight depends on the average field length), but a term whose positions and
+    weights are those of the last build has that build's row."""
 
     def __init__(self, index: TermArrays, memo: dict[str, Any]) -> None:
         self.index = index
+        self.memo = memo
         positions = index.positions.astype(np.int64)
         # An edit moves weights, hardly ever positions: their text is kept, under a digest
         # of the positions and of where each run starts, for the next build (`memo`).
         key = hashlib.sha256(positions.tobytes() + index.starts.astype(np.int64).tobytes())
+        self.key = key.digest()
         known = memo.get("deltas")
-        if isinstance(known, tuple) and len(known) == 3 and known[0] == key.digest():
+        if isinstance(known, tuple) and len(known) == 3 and known[0] == self.key:
             self.deltas, offsets = known[1], known[2]
         else:
             deltas = positions.copy()
@@ -179,15 +185,50 @@ class _RowTexts:
             firsts = firsts[firsts < len(positions)]
             deltas[firsts] = positions[firsts]
             self.deltas, offsets = _joined_numbers(deltas)
-        memo["deltas"] = (key.digest(), self.deltas, offsets)
-        self.weights, weight_offsets = _joined_numbers(index.weights)
+        memo["deltas"] = (self.key, self.deltas, offsets)
+        width = len(index.fields)
+        self.kept, self.afresh = self._kept_rows(width)
+        # Only the weights of the rows made afresh are turned to text; `taken` counts, at each
+        # posting, those of them before it.
+        take = np.repeat(self.afresh, np.diff(index.starts[::width]))
+        taken = np.concatenate(([0], np.cumsum(take)))
+        self.weights, weight_offsets = _joined_numbers(index.weights[take])
         # Where each (term, field) run's text starts in each: only these are ever sliced at.
         self.delta_at = offsets[index.starts].tolist()
-        self.weight_at = weight_offsets[index.starts].tolist()
+        self.weight_at = weight_offsets[taken[index.starts]].tolist()
+
+    def _kept_rows(self, width: int) -> tuple[list[str], np.ndarray]:
+        """The last build's rows, and which terms' rows must be made afresh: all of them
+        unless the terms, their numbers and their positions are the last build's."""
+        index = self.index
+        everything = np.ones(len(index.terms), dtype=bool)
+        known = self.memo.get("rows")
+        if not (
+            isinstance(known, tuple)
+            and len(known) == 5
+            and known[0] == self.key
+            and known[1] == index.terms
+            and known[2] == index.numbers
+        ):
+            return [], everything
+        weights = known[3]
+        if not isinstance(weights, np.ndarray) or weights.shape != index.weights.shape:
+            return [], everything
+        # Per term: how many of its postings changed weight.
+        changed = np.concatenate(([0], np.cumsum(weights != index.weights)))
+        firsts = index.starts[::width]
+        return known[4], (changed[firsts[1:]] - changed[firsts[:-1]]) > 0
 
     def rows(self) -> list[str]:
-        """Every term's row, in term order."""
-        return [self.row(number) for number in range(len(self.index.terms))]
+        """Every term's row, in term order; kept in the memo for the next build."""
+        kept, afresh = self.kept, self.afresh.tolist()
+        made = [self.row(n) if afresh[n] else kept[n] for n in range(len(self.index.terms))]
+        index = self.index
+        weights = index.weights
+        if len(weights) and int(np.abs(weights).max()) < 1 << 31:
+            weights = weights.astype(np.int32)  # half the bytes to save and load
+        self.memo["rows"] = (self.key, index.terms, index.numbers, weights, made)
+        return made
 
     def row(self, number: int) -> str:
         width = len(self.index.fields)
