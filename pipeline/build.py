@@ -14,7 +14,6 @@ from pathlib import Path
 
 from . import digests, early_search, syscalls
 from .cache import cache_dir
-from .config import find_config, load_config
 from .errors import ContentError, Problem
 from .model import Program
 from .output_cache import cache_folder
@@ -94,7 +93,9 @@ def _check(
     """check(), and the read cache, unsaved: a build saves it while its heavy stages run.
     An `early` search worker (early_search.py) surveys the content folder meanwhile."""
     # Imported here, not above: a rebuild forks its early search worker first, which needs
-    # none of them (PyYAML, markdown-it-py, nh3), and imports its own (numpy) meanwhile.
+    # none of them (PyYAML, markdown-it-py, nh3, tomllib), and imports its own (numpy)
+    # meanwhile.
+    from .config import find_config, load_config
     from .program import assemble
     from .read import read_content
 

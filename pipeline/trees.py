@@ -19,15 +19,16 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import shutil
 import stat
-import tempfile
 from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
 from . import digests, syscalls
 from .records import record
+
+# shutil and tempfile are imported where used: everything a build imports before its early
+# search worker forks delays that worker (early_search.py), which needs neither.
 
 _FORMAT = 1
 # A file this large starts on its way to the disk as soon as it is written, not when the build
@@ -159,6 +160,8 @@ def save(out_dir: Path, trees: Mapping[TreeKey | None, Manifest]) -> None:
     }
     path = manifest_path(out_dir)
     try:
+        import tempfile
+
         fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f"{path.name}-")
         try:
             with os.fdopen(fd, "wb") as handle:
@@ -402,7 +405,7 @@ class Filler:
                 path = os.path.join(self.root, prefix)
                 if os.path.isdir(path) and not os.path.islink(path):
                     if depth == len(parts):
-                        shutil.rmtree(path)
+                        _remove_tree(path)
                     else:
                         self.cleared.add(prefix)
                 elif os.path.lexists(path):
@@ -416,7 +419,7 @@ class Filler:
             if self.present.pop(prefix, None) is not None:
                 os.unlink(os.path.join(self.root, prefix))
         if relative in self.folders:
-            shutil.rmtree(os.path.join(self.root, relative))
+            _remove_tree(os.path.join(self.root, relative))
             self.folders = {
                 f for f in self.folders if f != relative and not f.startswith(relative + "/")
             }
@@ -480,6 +483,8 @@ def _write(target: str, source: Source, digest: str) -> Written:
             os.close(fd)
         return Written(status.st_size, status.st_mtime_ns, status.st_ino, digest or source.digest())
     assert source.path is not None
+    import shutil
+
     try:
         shutil.copyfile(source.path, target)
     except FileNotFoundError:
@@ -487,3 +492,9 @@ def _write(target: str, source: Source, digest: str) -> Written:
     status = os.lstat(target)
     # The copy's own bytes are digested, not the source's: the source may change meanwhile.
     return Written(status.st_size, status.st_mtime_ns, status.st_ino, file_digest(Path(target)))
+
+
+def _remove_tree(path: str) -> None:
+    import shutil
+
+    shutil.rmtree(path)

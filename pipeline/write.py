@@ -8,10 +8,7 @@ import errno
 import fcntl
 import itertools
 import os
-import secrets
-import shutil
 import stat
-import tempfile
 import threading
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from functools import partial
@@ -21,6 +18,9 @@ from typing import TypeVar
 from . import syscalls, trees
 from .errors import PipelineError
 from .records import record
+
+# secrets, shutil and tempfile are imported where used: everything a build imports before its
+# early search worker forks delays that worker (early_search.py), which needs none of them.
 
 T = TypeVar("T")
 _RENAME_EXCHANGE = 2
@@ -108,6 +108,8 @@ class Staging:
             self.folder: Path | None = _staging(out_dir)
             # Files replaced are moved here and deleted once the site is swapped in: freeing
             # a large file's blocks costs more than writing it.
+            import tempfile
+
             self.trash = Path(
                 tempfile.mkdtemp(prefix=f".{out_dir.name}.trash-", dir=out_dir.parent)
             )
@@ -335,6 +337,9 @@ def _staging(out_dir: Path) -> Path:
     spare = trees.spare_path(out_dir)
     if spare.is_symlink() or (spare.exists() and not spare.is_dir()):
         spare.unlink()
+    import secrets
+    import tempfile
+
     if spare.is_dir():
         staging = out_dir.parent / f".{out_dir.name}.staging-{secrets.token_hex(4)}"
         try:
@@ -445,6 +450,8 @@ def _remove(path: Path) -> None:
     if path.is_symlink() or path.is_file():
         path.unlink(missing_ok=True)
     else:
+        import shutil
+
         shutil.rmtree(path, ignore_errors=True)
 
 
