@@ -15,7 +15,7 @@ from . import calendar, feeds, headers
 from .cache import cache_dir
 from .model import Program
 from .output_cache import cache_folder
-from .parallel import Early, Sink, in_background, run_stages
+from .parallel import Early, Sink, run_stages
 from .resources import lunr_js, static_dir
 from .stage_names import HEAVY_STAGES
 
@@ -72,8 +72,8 @@ def produce(
     early: Early | None = None,
 ) -> tuple[Outputs, dict[str, Path], dict[str, float], Callable[[], None]]:
     """Every output file (contents, and sources to copy), each stage's seconds, and what
-    waits for the caches to be saved. The page cache and `save_also` (the read cache) are
-    saved in the background (parallel.in_background) while the caller writes the site.
+    saves the page and template caches and waits for the others: `save_also` (the read cache)
+    is saved by a worker once its files are handed over, and so are the workers' own.
     `known_tokens` are items' cache tokens known already (output_cache.cache_folder).
     `write_early` is given the files this process made while the workers may still run,
     for the caller to start writing them. The workers
@@ -91,7 +91,7 @@ def produce(
     ready: dict[str, bytes] = {}
     spent: list[float] = []
     writing: list[float] = []
-    savers: list[Callable[[], None]] = [save_also] if save_also is not None else []
+    savers: list[Callable[[], None]] = []
     cached: list[PageCache] = []
     made: list[Environment] = []
 
@@ -151,6 +151,8 @@ def produce(
             meanwhile=meanwhile,
             sink=sink,
             early=early,
+            # The read cache is complete once the content is read: a worker saves it.
+            afterwards=[save_also] if save_also is not None else [],
         )
         try:
             began = time.perf_counter()
@@ -168,11 +170,14 @@ def produce(
     timings["render.page"] = time.perf_counter() - began + sum(spent)
     timings["write.early"] = sum(writing)
     copies = {asset.target: Path(asset.source) for asset in program.assets}
-    saving = in_background(savers, len(program.items))
 
     def wait() -> None:
-        saving()
-        # The workers save their caches once their files are handed over.
+        # Once the site is written, while the workers save their caches (which they do once
+        # their files are handed over). Saving these in a forked child or a thread cost the
+        # end of a rebuild more (forking, copies of the pages the build touched, the
+        # interpreter's lock), measured.
+        for save in savers:
+            save()
         workers_done()
 
     return files, copies, timings, wait

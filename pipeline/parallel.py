@@ -12,7 +12,7 @@ import os
 import pickle
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import partial
 from typing import Any, Generic, Protocol, TypeVar
@@ -50,9 +50,12 @@ def run_stages(
     meanwhile: Callable[[Outputs], None] | None = None,
     sink: Sink | None = None,
     early: Early | None = None,
+    afterwards: Sequence[Callable[[], None]] = (),
 ) -> tuple[Outputs, dict[str, float], Callable[[], None]]:
     """Every stage's files (a path written by two stages is an error), each stage's seconds,
-    and what waits for the workers' work left for after their files (after_result).
+    and what waits for the workers' work left for after their files (after_result), and for
+    `afterwards`: work that needs nothing the stages make (saving the read cache, say), which
+    the first worker does once its results are sent, or this process as it waits.
 
     The heavy stages go to forked workers, which take them one at a time in `stages` order;
     this process runs the others, then `meanwhile`, given those stages' files (work that
@@ -108,7 +111,10 @@ def run_stages(
         # One worker per core, the early one among them: this process mostly waits for them,
         # or takes the last stage.
         spare_cores = max(cores - len(begun), 1)
-        workers = [_Worker.start(queue) for _ in range(min(len(offload), spare_cores))]
+        workers = [
+            _Worker.start(queue, afterwards if not number else ())
+            for number in range(min(len(offload), spare_cores))
+        ]
         settled(wait=False)
         for stage in stages:
             if stage not in offload and stage_name(stage) not in begun:
@@ -146,7 +152,9 @@ def run_stages(
         written.update(names)
         files.update(produced)
         timings[name] = seconds
-    return files, timings, lambda: _finish(workers)
+    if workers:
+        return files, timings, lambda: _finish(workers)
+    return files, timings, partial(_run_all, [*afterwards, partial(_finish, workers)])
 
 
 def after_result(work: Callable[[], None]) -> None:
@@ -213,9 +221,10 @@ class _Worker:
     results: Channel
 
     @classmethod
-    def start(cls, queue: _Queue[Stage]) -> _Worker:
+    def start(cls, queue: _Queue[Stage], afterwards: Sequence[Callable[[], None]] = ()) -> _Worker:
+        """A worker taking stages from the queue, which then does `afterwards`."""
         receiving, sending = one_way()
-        process = Child(_serve, (queue, sending), drop=(receiving,))
+        process = Child(_serve, (queue, sending, afterwards), drop=(receiving,))
         sending.close()
         return cls(process, receiving)
 
@@ -353,8 +362,11 @@ def _serve_early(name: str, serve: Callable[[Talk], Outputs | Sunk | None], pipe
     _live(pipe, lambda: _sent(pipe, name, outcome))
 
 
-def _serve(queue: _Queue[Stage], results: Channel) -> None:
-    """A worker taking heavy stages and sending each one's result."""
+def _serve(
+    queue: _Queue[Stage], results: Channel, afterwards: Sequence[Callable[[], None]] = ()
+) -> None:
+    """A worker taking heavy stages and sending each one's result, then doing `afterwards`
+    with the work its stages left (after_result)."""
 
     queue.forked()
 
@@ -366,15 +378,17 @@ def _serve(queue: _Queue[Stage], results: Channel) -> None:
                 return False
         return True
 
-    _live(results, all_sent)
+    _live(results, all_sent, afterwards)
 
 
-def _live(pipe: Channel, sent: Callable[[], bool]) -> None:
+def _live(
+    pipe: Channel, sent: Callable[[], bool], afterwards: Sequence[Callable[[], None]] = ()
+) -> None:
     """A worker's life: its results sent (`sent`, False once one failed), then, unless one
-    failed, the work its stages left (after_result)."""
+    failed, `afterwards` and the work its stages left (after_result)."""
     global _after
     die_with_parent()
-    _after = []
+    _after = list(afterwards)
     if not sent():
         return
     pipe.close()
@@ -451,29 +465,9 @@ def _merged(results: Iterable[tuple[Outputs, float]]) -> Outputs:
     return {name: data for files, _seconds in results for name, data in files.items()}
 
 
-def in_background(work: list[Callable[[], None]], items: int) -> Callable[[], None]:
-    """Run the work in a forked child, which inherits all it needs, and return what waits for
-    it to end. On a small site, or where forking is not possible, it runs here and now.
-
-    For saving caches while the site is written: the child is the one that pays for pickling
-    them. Should it fail, the caches are only older, and the next build slower."""
-    if not work:
-        return _nothing
-    if not _can_fork(os.cpu_count() or 1, items):
-        for each in work:
-            each()
-        return _nothing
-    return Child(_run_all, (work,)).join
-
-
-def _run_all(work: list[Callable[[], None]]) -> None:
-    die_with_parent()
+def _run_all(work: Sequence[Callable[[], None]]) -> None:
     for each in work:
         each()
-
-
-def _nothing() -> None:
-    pass
 
 
 S = TypeVar("S")

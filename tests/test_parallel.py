@@ -147,6 +147,45 @@ def test_a_worker_does_the_work_a_stage_leaves_once_its_results_are_in(
     assert _SIGNS[1].read_text() == "after the results"
 
 
+def _noting_pid(path: Path) -> None:
+    path.write_text(str(os.getpid()))
+
+
+@two_cores
+def test_the_first_worker_does_the_work_handed_to_it_after_its_results(
+    program: Program, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Work that needs nothing the stages make (saving the read cache) is done by a worker
+    once its results are sent, not by this process at the end of the build."""
+    monkeypatch.delenv("PIPELINE_NO_PARALLEL", raising=False)
+    note = tmp_path / "done-by"
+    files, _seconds, finish = run_stages(
+        program,
+        [_small, _big],
+        frozenset({"test_parallel._big"}),
+        meanwhile=_pause,
+        afterwards=[lambda: _noting_pid(note)],
+    )
+    assert files["small.txt"]
+    finish()
+    assert int(note.read_text()) != _TEST_PROCESS
+
+
+def test_without_workers_the_work_handed_over_is_done_by_the_time_the_run_is_finished(
+    program: Program, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PIPELINE_NO_PARALLEL", "1")
+    note = tmp_path / "done-by"
+    _files, _seconds, finish = run_stages(
+        program,
+        [_small, _big],
+        frozenset({"test_parallel._big"}),
+        afterwards=[lambda: _noting_pid(note)],
+    )
+    finish()
+    assert int(note.read_text()) == _TEST_PROCESS
+
+
 def test_without_workers_the_work_a_stage_leaves_is_done_at_once(
     program: Program, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -184,3 +184,30 @@ def test_the_racy_window_follows_the_file_systems_time_granularity(
     monkeypatch.setattr(cache.cache, "store", lambda _key, value: stored.append(value))
     cache.store(key, read_cache.FileRead("a.md", None, False, (), (), False, digest=b"d"))
     assert stored == [(stored[0][0], racy)]  # type: ignore[index]
+
+
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="workers need two cores")
+def test_a_build_with_workers_saves_the_read_cache_for_the_next(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A worker saves the read cache (parallel.run_stages), once its files are handed over."""
+    from bench.generate import generate
+    from pipeline.parallel import MIN_ITEMS
+
+    monkeypatch.delenv("PIPELINE_NO_CACHE", raising=False)
+    monkeypatch.delenv("PIPELINE_NO_PARALLEL", raising=False)
+    monkeypatch.setattr(read_cache, "RACY_NANOSECONDS", 0)
+    content = generate(tmp_path / "site", MIN_ITEMS)
+    build(_options(content))
+    target = sorted(content.rglob("*.md"))[5]
+    target.write_text(target.read_text(encoding="utf-8") + "\nEdited.\n", encoding="utf-8")
+    seen: list[str] = []
+    original = read_module._read_one
+
+    def counting(path: str, relative: str, *args: Any) -> Any:
+        seen.append(relative)
+        return original(path, relative, *args)
+
+    monkeypatch.setattr(read_module, "_read_one", counting)
+    build(_options(content))
+    assert seen == [target.relative_to(content).as_posix()]
