@@ -157,7 +157,7 @@ class SearchStage:
             found = stored.get("state")
             self.previous = from_saved(found) if isinstance(found, SearchState) else None
             self.known_ranges = stored.get("ranges") or {}
-            self.memo = {"deltas": stored.get("deltas"), "rows": stored.get("rows")}
+            self.memo = {"rows": stored.get("rows")}
             words = stored.get("words")
             if isinstance(words, dict):
                 learn_words(words)
@@ -201,13 +201,11 @@ class SearchStage:
         store = self.store
         if store is not None:
             kept = for_saving(compacted(state, len(index.terms)))
-            deltas, rows = self.memo.get("deltas"), self.memo.get("rows")
+            rows = self.memo.get("rows")
             # Off the build's path when in a worker: after its files are handed over.
             vocabulary = {"words": known_words(), "stop_words": known_stop_words()}
             after_result(
-                lambda: store.replace(
-                    {"state": kept, "ranges": ranges, "deltas": deltas, "rows": rows, **vocabulary}
-                )
+                lambda: store.replace({"state": kept, "ranges": ranges, "rows": rows, **vocabulary})
             )
         return files
 

@@ -132,7 +132,7 @@ def shard_files(
     """Every search file of the site, keyed by its path under dist/. `card_texts` holds each
     document's result card as json_text, `meta` what the filters need of it; `edition_names`
     maps each edition's id to its name, in the program's order. `coded` is front_coded, or
-    a memo of it; `memo` keeps, from build to build, the postings' positions as text."""
+    a memo of it; `memo` keeps the rows from build to build (_RowTexts)."""
     # Made once: a small site's files are cut twice (see `prefetch`).
     rows = _RowTexts(index, memo if memo is not None else {}).rows()
     ranges = _ranges(index, RANGE_BYTES)
@@ -170,32 +170,28 @@ class _RowTexts:
         self.index = index
         self.memo = memo
         positions = index.positions.astype(np.int64)
-        # An edit moves weights, hardly ever positions: their text is kept, under a digest
-        # of the positions and of where each run starts, for the next build (`memo`).
+        # The rows are kept under a digest of the positions and of where each run starts: an
+        # edit moves weights, hardly ever positions.
         key = hashlib.sha256(positions.tobytes() + index.starts.astype(np.int64).tobytes())
         self.key = key.digest()
-        known = memo.get("deltas")
-        if isinstance(known, tuple) and len(known) == 3 and known[0] == self.key:
-            self.deltas, offsets = known[1], known[2]
-        else:
-            deltas = positions.copy()
-            deltas[1:] -= positions[:-1]
-            # Each (term, field) run starts from 0 again.
-            firsts = index.starts[:-1]
-            firsts = firsts[firsts < len(positions)]
-            deltas[firsts] = positions[firsts]
-            self.deltas, offsets = _joined_numbers(deltas)
-        memo["deltas"] = (self.key, self.deltas, offsets)
         width = len(index.fields)
         self.kept, self.afresh = self._kept_rows(width)
-        # Only the weights of the rows made afresh are turned to text; `taken` counts, at each
+        deltas = positions.copy()
+        deltas[1:] -= positions[:-1]
+        # Each (term, field) run starts from 0 again.
+        firsts = index.starts[:-1]
+        firsts = firsts[firsts < len(positions)]
+        deltas[firsts] = positions[firsts]
+        # Only the numbers of the rows made afresh are turned to text; `taken` counts, at each
         # posting, those of them before it.
         take = np.repeat(self.afresh, np.diff(index.starts[::width]))
         taken = np.concatenate(([0], np.cumsum(take)))
+        self.deltas, delta_offsets = _joined_numbers(deltas[take])
         self.weights, weight_offsets = _joined_numbers(index.weights[take])
         # Where each (term, field) run's text starts in each: only these are ever sliced at.
-        self.delta_at = offsets[index.starts].tolist()
-        self.weight_at = weight_offsets[taken[index.starts]].tolist()
+        at = taken[index.starts]
+        self.delta_at = delta_offsets[at].tolist()
+        self.weight_at = weight_offsets[at].tolist()
 
     def _kept_rows(self, width: int) -> tuple[list[str], np.ndarray]:
         """The last build's rows, and which terms' rows must be made afresh: all of them

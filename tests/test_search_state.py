@@ -74,8 +74,7 @@ def test_a_state_carried_through_edits_gives_the_cold_files(
     rng = random.Random(3)
     items = _items(tmp_path)
     state = _state(items)
-    # The positions' text and the rows kept from build to build, through pickling as the
-    # store does.
+    # The rows kept from build to build, through pickling as the store does.
     memo: dict[str, Any] = {}
     _files(state, memo)
     made: list[int] = []
@@ -90,13 +89,13 @@ def test_a_state_carried_through_edits_gives_the_cold_files(
         saved = pickle.loads(pickle.dumps(for_saving(state)))
         state = _state(items, from_saved(saved))
         memo = pickle.loads(pickle.dumps(memo))
-        before = memo["deltas"][0]
+        before = memo["rows"][0]
         made.clear()
         files = _files(state, memo)
         terms = len(memo["rows"][1])
         partly += 0 < len(made) < terms / 2
         assert files == _files(_state(items))
-        reused += memo["deltas"][0] == before
+        reused += memo["rows"][0] == before
     assert 0 < reused < 40, "edits that keep the positions, and ones that move them"
     assert partly, "edits after which most rows are the last build's"
 
