@@ -168,11 +168,7 @@ def _build(options: BuildOptions, stages: list[Callable[[Program], Outputs]] | N
     with build_lock(options.out_dir):
         # On a rebuild, the search stage makes ready in a worker while the content is read.
         folder = None if os.environ.get("PIPELINE_NO_CACHE") else cache_dir(options.content_dir)
-        early = (
-            early_search.start(options.content_dir, folder, options.out_dir)
-            if stages is None
-            else None
-        )
+        early = early_search.start(options.content_dir, folder) if stages is None else None
         try:
             return _locked_build(options, stages, began, early)
         finally:
@@ -216,7 +212,7 @@ def _locked_build(
 
     try:
         if early is not None:
-            early_search.tell_where(early, staging.elsewhere())
+            early_search.tell_where(early, staging)
             early.settle = partial(early_search.settle, early, report.program)
         # The read cache is saved in the background while the site is written, off the
         # critical path; the items' tokens it kept spare the stages digesting them again.

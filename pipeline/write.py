@@ -148,10 +148,17 @@ class Staging:
         self._guarded(lambda: filler.put(files, {}), abandon=False)
         return filler.manifest
 
-    def elsewhere(self) -> Elsewhere:
-        """Where a process forked before this staging folder was opened puts its files."""
+    def elsewhere(self, prefixes: tuple[str, ...]) -> Elsewhere:
+        """Where a process forked before this staging folder was opened puts its files, all
+        under these prefixes: with what the trees' manifests say of those paths, which that
+        process then need not load."""
         assert self.folder is not None
-        return Elsewhere(self.out_dir, self.root, self.trash)
+
+        def under(manifest: trees.Manifest) -> trees.Manifest:
+            return {path: entry for path, entry in manifest.items() if path.startswith(prefixes)}
+
+        current = None if self.current is None else under(self.current)
+        return Elsewhere(self.out_dir, self.root, self.trash, under(self.known), current)
 
     def merge(self, manifest: trees.Manifest) -> None:
         """Count as put the files put_elsewhere put."""
@@ -258,16 +265,16 @@ class Elsewhere:
     out_dir: Path
     folder: Path
     trash: Path
+    # What the manifests of the staging folder's tree and of dist/ say of the files to put.
+    known: trees.Manifest
+    current: trees.Manifest | None
 
-    def put(
-        self, files: Mapping[str, bytes], manifests: dict[trees.TreeKey, trees.Manifest]
-    ) -> trees.Manifest:
-        """Put the files; `manifests` are trees.load(out_dir), read under the build's lock."""
+    def put(self, files: Mapping[str, bytes]) -> trees.Manifest:
+        """Put the files, which lie under the prefixes Staging.elsewhere was given."""
         try:
-            current_key = trees.tree_key(self.out_dir)
-            known = manifests.get(trees.tree_key(self.folder) or (0, 0), {})
-            current = manifests.get(current_key) if current_key is not None else None
-            filler = _filler_in(self.folder, self.out_dir, known, current, False, self.trash)
+            filler = _filler_in(
+                self.folder, self.out_dir, self.known, self.current, False, self.trash
+            )
             filler.put(files, {})
         except (trees.VanishedSource, OSError) as exc:
             raise _write_error(self.out_dir, exc) from None

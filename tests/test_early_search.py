@@ -228,8 +228,8 @@ def test_the_survey_reads_what_a_scan_reads(site: BuildOptions) -> None:
 def test_no_early_worker_without_a_cache(tmp_path: Path) -> None:
     content = tmp_path / "content"
     shutil.copytree(Path(__file__).parent.parent / "content", content)
-    assert early_search.start(content, None, tmp_path / "dist") is None
-    assert early_search.start(content, tmp_path / "no-cache", tmp_path / "dist") is None
+    assert early_search.start(content, None) is None
+    assert early_search.start(content, tmp_path / "no-cache") is None
 
 
 @two_cores
@@ -255,3 +255,26 @@ def test_a_failure_in_the_builds_own_stages_ends_the_early_worker_and_writes_not
     # Nothing new beside it (the spare tree the staging folder was made of is gone with it).
     assert {p.name for p in site.out_dir.parent.iterdir()} <= set(beside)
     assert forks.unreaped() == frozenset()
+
+
+@two_cores
+def test_the_early_worker_keeps_the_search_files_an_edit_left_alone(
+    site: BuildOptions, handed: list[bool]
+) -> None:
+    """It is told what the trees' manifests say of its files: those an edit did not change
+    are kept, linked from the last build's (one inode, two trees), not written again."""
+    edited = _markdown(site)[7]
+    for word in ("Quasarwort.", "Quasarwurst."):
+        edited.write_text(edited.read_text(encoding="utf-8") + f"\n{word}\n", encoding="utf-8")
+        build(site)
+    assert handed == [True, True]
+    spare = site.out_dir.parent / ".dist.spare"
+    cards = sorted((site.out_dir / "search" / "cards").iterdir())
+    shared = [
+        card
+        for card in cards
+        if card.stat().st_ino == (spare / card.relative_to(site.out_dir)).stat().st_ino
+    ]
+    # One item changed, so one cards file at most did; the others are one file in both trees.
+    assert len(cards) > 3
+    assert len(shared) >= len(cards) - 1
