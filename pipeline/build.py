@@ -28,6 +28,8 @@ Outputs = dict[str, bytes]
 
 @record
 class BuildOptions:
+    """What to build, from where, into where, and how strictly."""
+
     content_dir: Path = Path("content")
     out_dir: Path = Path("dist")
     config_path: Path | None = None
@@ -70,6 +72,8 @@ class CheckReport:
 
 @record
 class BuildReport:
+    """What a build wrote: the check it passed, the files and bytes, each stage's seconds."""
+
     check: CheckReport
     out_dir: Path
     files_written: int

@@ -43,6 +43,8 @@ class Link:
 
 @record
 class Person:
+    """A speaker, panelist or author, as an item's frontmatter names them."""
+
     name: str
     affiliation: str = ""
     url: str = ""
@@ -52,6 +54,8 @@ class Person:
 
 @record
 class Paper:
+    """A paper presented in an item (a session of talks, say), with its own id."""
+
     id: str
     title: str
     authors: tuple[str, ...]
@@ -124,6 +128,8 @@ class EditionInfo:
 
 @record
 class SiteConfig:
+    """The site config file (pipeline.toml): the site, its editions and how pages are laid out."""
+
     title: str = "Schedule"
     base_url: str = ""
     timezone: str = "UTC"
@@ -142,6 +148,8 @@ class SiteConfig:
 
 @record
 class Edition:
+    """One edition of the event and its items, in schedule order."""
+
     info: EditionInfo
     items: tuple[Item, ...]
 

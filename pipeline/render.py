@@ -29,6 +29,8 @@ from .resources import templates_dir
 
 @record
 class Day:
+    """One day of an edition's schedule and its items."""
+
     key: str  # "2019-06-23", or "" for items without a time
     label: str
     items: tuple[Item, ...]
@@ -36,6 +38,8 @@ class Day:
 
 @record
 class EditionView:
+    """An edition as the page shows it: day by day, with its time zone's label."""
+
     edition: Edition
     days: tuple[Day, ...]
     zone_label: str
@@ -83,6 +87,8 @@ class PageContext:
 
 @record
 class DayLink:
+    """A link to one day's page."""
+
     href: str
     label: str
 

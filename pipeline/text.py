@@ -31,6 +31,8 @@ _CLEAN_CONTENT = frozenset({"script", "style", "template", "iframe", "object", "
 
 @record
 class Body:
+    """An item's Markdown body, split into abstract and bio, each as safe HTML and as text."""
+
     abstract_html: str
     abstract_text: str
     bio_html: str
