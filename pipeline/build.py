@@ -8,7 +8,6 @@ import os
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import field
 from functools import partial
 from pathlib import Path
 
@@ -19,7 +18,7 @@ from .model import Program
 from .output_cache import cache_folder
 from .parallel import Early
 from .read_cache import ReadCache
-from .records import record
+from .records import field, record
 from .stage_names import WRITTEN_BY_WORKERS
 from .write import Staging, build_lock
 
@@ -275,7 +274,7 @@ def _prefixed(problem: Problem, content_dir: Path) -> Problem:
 
 
 def _with_left_out(program: Program, problems: list[Problem], content_dir: Path) -> Program:
-    from dataclasses import replace
+    from .records import replace
 
     left = {
         Path(p.path).relative_to(content_dir).as_posix()

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import Literal
+
+from .records import record
 
 Severity = Literal["error", "warning"]
 
 
-@dataclass(frozen=True, slots=True, order=True)
+@record
 class Problem:
     """One thing wrong with one file, pinned to a line (1-based; 0 when no line applies)."""
 
@@ -17,6 +18,11 @@ class Problem:
     line: int
     message: str
     severity: Severity = "error"
+
+    def __lt__(self, other: Problem) -> bool:
+        # Reported by file, then line, then message.
+        mine = (self.path, self.line, self.message, self.severity)
+        return mine < (other.path, other.line, other.message, other.severity)
 
     def __str__(self) -> str:
         where = f"{self.path}:{self.line}" if self.line else self.path

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import field
 from datetime import datetime
 
-from .records import record
+from .records import field, record
 
 # Types that are talks by one or more speakers.
 TALK_TYPES = frozenset({"keynote", "invited_talk", "grand_keynote", "sponsored_talk", "talk"})

@@ -19,7 +19,6 @@ import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import fields, is_dataclass
 from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
@@ -27,6 +26,7 @@ from typing import Any, TypeVar
 
 from . import trees
 from .cache import Store
+from .records import fields, is_record
 
 T = TypeVar("T")
 _folder: Path | None = None
@@ -100,7 +100,7 @@ def token(value: object) -> str:
 
 
 def _token(value: object) -> str:
-    """What a value is keyed by: its repr, shortened to a digest for dataclass values (held
+    """What a value is keyed by: its repr, shortened to a digest for records (held
     until the block ends). A zoned time's repr shows its wall clock and zone name but not its
     UTC offset, which comes from the time zone database, so the offsets are added: an update
     of the database is then a miss."""
@@ -110,9 +110,9 @@ def _token(value: object) -> str:
         return known[1]
     if isinstance(value, datetime):
         return f"{value!r}{value.isoformat()}"
-    if not is_dataclass(value) or isinstance(value, type):
+    if not is_record(value):
         return repr(value)
-    times = [v for v in (getattr(value, f.name) for f in fields(value)) if isinstance(v, datetime)]
+    times = [v for v in (getattr(value, name) for name in fields(value)) if isinstance(v, datetime)]
     text = repr(value) + "".join(t.isoformat() for t in times)
     digest = "@" + hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
     _digests[id(value)] = (value, digest)

@@ -26,7 +26,6 @@ from __future__ import annotations
 import hashlib
 from bisect import bisect
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import fields, is_dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -35,7 +34,7 @@ from markupsafe import Markup
 from . import digests
 from .model import Item
 from .output_cache import previous_output, stage_store, token
-from .records import record
+from .records import fields, is_record, record
 from .resources import templates_dir
 
 if TYPE_CHECKING:
@@ -234,14 +233,14 @@ class PageCache:
         if isinstance(value, dict):
             parts = [f"{self.digest(k)}:{self.digest(v)}" for k, v in value.items()]
             return _joined("dict", parts)
-        if is_dataclass(value) and not isinstance(value, type):
+        if is_record(value):
             known = self.memo.get(id(value))
             if known is not None and known[0] is value:
                 return known[1]
             parts = [
-                f"{f.name}={self.digest(getattr(value, f.name))}"
-                for f in fields(value)
-                if f.name != _VERSION_FIELD
+                f"{name}={self.digest(getattr(value, name))}"
+                for name in fields(value)
+                if name != _VERSION_FIELD
             ]
             digest = _joined(type(value).__qualname__, parts)
             # Holding the value keeps its id from being reused while the entry exists.

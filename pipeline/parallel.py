@@ -13,7 +13,6 @@ import pickle
 import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
 from functools import partial
 from typing import Any, Generic, Protocol, TypeVar
 
@@ -213,12 +212,12 @@ class _Queue(Generic[T]):
         os.close(self.taking)
 
 
-@dataclass
 class _Worker:
     """A forked process taking heavy stages and sending back each one's result."""
 
-    process: Child
-    results: Channel
+    def __init__(self, process: Child, results: Channel) -> None:
+        self.process = process
+        self.results = results
 
     @classmethod
     def start(cls, queue: _Queue[Stage], afterwards: Sequence[Callable[[], None]] = ()) -> _Worker:
@@ -271,20 +270,21 @@ def _receive_all(
         raise RuntimeError(f"no worker ran {sorted(missing)[0]}")
 
 
-@dataclass
 class Early:
     """A heavy stage's worker forked before the Program is read: it makes ready what needs no
     Program (imports, its cache) on the core the reading leaves idle, is then told what it
     needs of the Program (`ask`, `tell`), and run_stages awaits its result with the other
     workers'. `stop` ends it, unless run_stages took it in (then the build waits for it)."""
 
-    name: str
-    worker: _Worker
-    # Whether run_stages awaits it (and the build then waits for it to end).
-    taken: bool = False
-    # settle(wait): whether the worker runs its stage, once it has said so (None while it has
-    # not, unless `wait`), telling it what more it needs. Set by the build before run_stages.
-    settle: Callable[[bool], bool | None] | None = None
+    def __init__(self, name: str, worker: _Worker) -> None:
+        self.name = name
+        self.worker = worker
+        # Whether run_stages awaits it (and the build then waits for it to end).
+        self.taken = False
+        # settle(wait): whether the worker runs its stage, once it has said so (None while it
+        # has not, unless `wait`), telling it what more it needs. Set by the build before
+        # run_stages.
+        self.settle: Callable[[bool], bool | None] | None = None
 
     def speaking(self) -> bool:
         """Whether the worker has said something not yet received."""

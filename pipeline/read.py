@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import fnmatch
 import hashlib
-from dataclasses import replace
 from pathlib import Path
 
 from .document import parse_document
@@ -14,6 +13,7 @@ from .model import SiteConfig
 from .output_cache import token
 from .parallel import map_forked
 from .read_cache import FileRead, ReadCache, Survey
+from .records import replace
 from .scan import Unreadable, read_file, scan_files
 from .text import split_body
 

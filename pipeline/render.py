@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from datetime import datetime
 from itertools import groupby
 from pathlib import Path
@@ -23,7 +22,7 @@ from .jsonld import events_of
 from .layout import day_page, edition_page, uses_day_pages, uses_edition_pages
 from .model import Edition, Item, Program, SiteConfig
 from .page_cache import PageCache
-from .records import record
+from .records import record, replace
 from .resources import templates_dir
 
 

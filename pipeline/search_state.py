@@ -13,13 +13,13 @@ index, whatever changed.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
 
 from .fast_index import BuilderPostings, FieldCounts, builder_postings
-from .records import record
+from .records import record, replace
 from .search_shards import DocMeta
 
 T = TypeVar("T")

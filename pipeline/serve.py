@@ -19,7 +19,6 @@ import time
 import traceback
 import webbrowser
 from collections.abc import Callable
-from dataclasses import replace
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -28,6 +27,7 @@ from urllib.parse import unquote, urlsplit
 from .build import BuildOptions, BuildReport, build
 from .config import CONFIG_NAME
 from .errors import PipelineError
+from .records import replace
 from .resources import static_dir, templates_dir
 
 Log = Callable[[str], None]

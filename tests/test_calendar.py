@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from pipeline.build import BuildOptions, build, check
 from pipeline.errors import PipelineError
 from pipeline.model import Edition, EditionInfo, Item, Person, Program, SiteConfig
 from pipeline.published import location, page_url, uid_host
+from pipeline.records import replace
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).parent / "fixtures"

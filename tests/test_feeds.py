@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 import os
 import re
@@ -34,6 +33,7 @@ from pipeline.model import (
     SiteConfig,
     Source,
 )
+from pipeline.records import replace
 from pipeline.text import sanitize_html
 
 FIXTURE = Path(__file__).parent / "fixtures" / "feeds_site"
@@ -355,8 +355,8 @@ def test_feeds_are_json_dumps_of_the_records_byte_for_byte(name: str) -> None:
         pytest.skip(f"{content} is absent")
     program = check(BuildOptions(content, content.parent / "dist", config, keep_going=True)).program
     other_base = "" if program.site.base_url else "https://example.org/a b/"
-    for site in (program.site, dataclasses.replace(program.site, base_url=other_base)):
-        variant = dataclasses.replace(program, site=site)
+    for site in (program.site, replace(program.site, base_url=other_base)):
+        variant = replace(program, site=site)
         assert_same_files(feeds.outputs(variant), expected_feeds(variant))
 
 

@@ -266,12 +266,12 @@ def test_an_edit_re_renders_its_own_day_page_not_the_other_days_of_its_edition(
 
 
 def test_page_digests_follow_what_a_context_holds() -> None:
-    from dataclasses import dataclass
     from datetime import date
 
     from pipeline.page_cache import PageCache
+    from pipeline.records import record
 
-    @dataclass(frozen=True)
+    @record
     class Context:
         title: str
         when: date

@@ -9,7 +9,6 @@ import pickle
 import random
 import subprocess
 import sys
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +20,7 @@ from pipeline.build import BuildOptions, check
 from pipeline.fast_index import weigh
 from pipeline.model import Item
 from pipeline.output_cache import token
+from pipeline.records import replace
 from pipeline.search_index import FIELD_ALIASES, FIELDS, _item_search
 from pipeline.search_shards import shard_files
 from pipeline.search_state import SearchState, assemble, compacted, for_saving, from_saved
