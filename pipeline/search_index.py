@@ -200,13 +200,15 @@ class SearchStage:
         )
         store = self.store
         if store is not None:
-            kept = for_saving(compacted(state, len(index.terms)))
             rows = self.memo.get("rows")
-            # Off the build's path when in a worker: after its files are handed over.
             vocabulary = {"words": known_words(), "stop_words": known_stop_words()}
-            after_result(
-                lambda: store.replace({"state": kept, "ranges": ranges, "rows": rows, **vocabulary})
-            )
+
+            def save() -> None:
+                kept = for_saving(compacted(state, len(index.terms)))
+                store.replace({"state": kept, "ranges": ranges, "rows": rows, **vocabulary})
+
+            # Off the build's path when in a worker: after its files are handed over.
+            after_result(save)
         return files
 
 
