@@ -157,22 +157,24 @@ def _compiled_init(
     factories: dict[str, Callable[[], Any]],
 ) -> Callable[..., None]:
     # Each parameter's default is a name in the function's globals, as dataclasses does.
-    scope: dict[str, Any] = {"_set": object.__setattr__, "_missing": _MISSING}
+    # Each field is set through its slot's own descriptor, which the frozen __setattr__ does
+    # not stand in front of: three times as fast as object.__setattr__, which dataclasses
+    # calls (a rebuild makes ten thousand records loading the read cache).
+    scope: dict[str, Any] = {"_missing": _MISSING}
     parameters, lines = [], []
     for name in names:
+        scope[f"_set_{name}"] = made.__dict__[name].__set__
+        value = name
         if name in defaults:
             scope[f"_default_{name}"] = defaults[name]
             parameters.append(f"{name}=_default_{name}")
-            lines.append(f"    _set(self, {name!r}, {name})")
         elif name in factories:
             scope[f"_factory_{name}"] = factories[name]
             parameters.append(f"{name}=_missing")
-            lines.append(
-                f"    _set(self, {name!r}, _factory_{name}() if {name} is _missing else {name})"
-            )
+            value = f"_factory_{name}() if {name} is _missing else {name}"
         else:
             parameters.append(name)
-            lines.append(f"    _set(self, {name!r}, {name})")
+        lines.append(f"    _set_{name}(self, {value})")
     source = f"def __init__({', '.join(['self', *parameters])}):\n" + (
         "\n".join(lines) or "    pass"
     )
