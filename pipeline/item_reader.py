@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -55,16 +54,16 @@ _EDITION = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 _NOT_SLUG = re.compile(r"[^a-z0-9]+")
 
 
-@dataclass
 class ReadResult:
     """What reading the content folder gave: items, files to copy, and problems."""
 
-    items: list[Item] = field(default_factory=list)
-    assets: dict[str, Asset] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
-    excluded: list[str] = field(default_factory=list)
-    hidden: list[str] = field(default_factory=list)
+    def __init__(self) -> None:
+        self.items: list[Item] = []
+        self.assets: dict[str, Asset] = {}
+        self.problems: list[Problem] = []
+        self.files: list[str] = []
+        self.excluded: list[str] = []
+        self.hidden: list[str] = []
 
 
 def slugify(text: str) -> str:

@@ -13,7 +13,6 @@ index, whatever changed.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import TypeVar
 
 import numpy as np
@@ -51,21 +50,21 @@ class SearchState:
     meta: tuple[DocMeta, ...]
 
 
-@dataclass
 class _Parts:
-    """The pieces a new state is concatenated from."""
+    """The pieces a new state is concatenated from, gathered item by item."""
 
-    term_ids: list[np.ndarray]
-    field_of: list[np.ndarray]
-    document_of: list[np.ndarray]
-    frequencies: list[np.ndarray]
-    lengths: list[np.ndarray]
-    item_documents: list[np.ndarray]
-    item_postings: list[np.ndarray]
-    card_texts: list[str]
-    meta: list[DocMeta]
-    documents: int = 0
-    postings: int = 0
+    def __init__(self) -> None:
+        self.term_ids: list[np.ndarray] = []
+        self.field_of: list[np.ndarray] = []
+        self.document_of: list[np.ndarray] = []
+        self.frequencies: list[np.ndarray] = []
+        self.lengths: list[np.ndarray] = []
+        self.item_documents: list[np.ndarray] = []
+        self.item_postings: list[np.ndarray] = []
+        self.card_texts: list[str] = []
+        self.meta: list[DocMeta] = []
+        self.documents = 0
+        self.postings = 0
 
 
 def assemble(
@@ -103,7 +102,7 @@ def assemble(
     vocabulary: dict[str, int] = {}
     if previous is not None:
         vocabulary = {term: i for i, term in enumerate(previous.postings.vocabulary)}
-    parts = _Parts([], [], [], [], [], [], [], [], [])
+    parts = _Parts()
     for run, kept in zip(runs, from_previous, strict=True):
         if kept:
             assert previous is not None
