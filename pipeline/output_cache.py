@@ -35,7 +35,7 @@ _previous_site: Path | None = None
 
 
 # id(value) -> (value, digest of its repr) for the frozen values every stage keys on: a
-# dataclass repr is slow, and each item is a key in half a dozen caches (some in forked
+# record's repr is slow, and each item is a key in half a dozen caches (some in forked
 # workers, which inherit what was computed before they started). Holding the value keeps
 # its id from being reused while the entry exists.
 _digests: dict[int, tuple[object, str]] = {}
