@@ -36,8 +36,9 @@ def _options(content: Path, out: Path | None = None) -> BuildOptions:
     )
 
 
-def _reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """The files read from disk (not from the cache) by the builds that follow."""
+def _reads(monkeypatch: pytest.MonkeyPatch, serial: bool = True) -> list[str]:
+    """The files read from disk (not from the cache) by the builds that follow, run in one
+    process unless not `serial`."""
     from pipeline import read
 
     seen: list[str] = []
@@ -48,7 +49,8 @@ def _reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         return original(path, relative, *args)  # type: ignore[arg-type]
 
     monkeypatch.setattr(read, "_read_one", counting)
-    monkeypatch.setenv("PIPELINE_NO_PARALLEL", "1")
+    if serial:
+        monkeypatch.setenv("PIPELINE_NO_PARALLEL", "1")
     return seen
 
 
@@ -201,13 +203,6 @@ def test_a_build_with_workers_saves_the_read_cache_for_the_next(
     build(_options(content))
     target = sorted(content.rglob("*.md"))[5]
     target.write_text(target.read_text(encoding="utf-8") + "\nEdited.\n", encoding="utf-8")
-    seen: list[str] = []
-    original = read_module._read_one
-
-    def counting(path: str, relative: str, *args: Any) -> Any:
-        seen.append(relative)
-        return original(path, relative, *args)
-
-    monkeypatch.setattr(read_module, "_read_one", counting)
+    seen = _reads(monkeypatch, serial=False)
     build(_options(content))
     assert seen == [target.relative_to(content).as_posix()]
