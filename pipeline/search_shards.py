@@ -66,6 +66,19 @@ def _script_of(key: str, text: str) -> bytes:
     return f"(self.{GLOBAL}=self.{GLOBAL}||{{}})[{json.dumps(key)}]={text};\n".encode()
 
 
+def _list_script_size(key: str, texts: Sequence[str]) -> int:
+    """len(_script_of(key, "[" + ",".join(texts) + "]")), without making it."""
+    size = len(_script_of(key, "")) + 2 + max(len(texts) - 1, 0)
+    for text in texts:
+        # isascii() is a flag the string keeps: most texts need no encoding to be measured.
+        if text.isascii():
+            size += len(text)
+        else:
+            escaped = text.count("\u2028") + text.count("\u2029")
+            size += len(text.encode("utf-8")) + 3 * escaped
+    return size
+
+
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
 
 
@@ -136,17 +149,18 @@ def shard_files(
     # Made once: a small site's files are cut twice (see `prefetch`).
     rows = _RowTexts(index, memo if memo is not None else {}).rows()
     ranges = _ranges(index, RANGE_BYTES)
-    files = _range_files(rows, ranges)
-    card_files = _card_files(card_texts, CARDS_PER_FILE)
-    size = sum(map(len, files.values())) + sum(map(len, card_files.values()))
-    prefetch = size <= PREFETCH_MAX_BYTES
+    # What the files would weigh cut small, measured without making them: a small site's are
+    # made only once, cut large.
+    parts = [*_range_parts(rows, ranges), *_card_parts(card_texts, CARDS_PER_FILE)]
+    prefetch = sum(_list_script_size(key, texts) for key, texts in parts) <= PREFETCH_MAX_BYTES
     per_file = CARDS_PER_FILE
     if prefetch:
         ranges = _ranges(index, RANGE_BYTES * PREFETCHED_RANGE_FACTOR)
-        files = _range_files(rows, ranges)
         per_file = PREFETCHED_CARDS_PER_FILE
-        card_files = _card_files(card_texts, per_file)
-    files.update(card_files)
+        parts = [*_range_parts(rows, ranges), *_card_parts(card_texts, per_file)]
+    files = {
+        f"search/{key}.js": _script_of(key, "[" + ",".join(texts) + "]") for key, texts in parts
+    }
     manifest = _manifest(index, meta, ranges, field_aliases, edition_names, per_file, coded)
     manifest.update(
         dayPages=day_pages,
@@ -270,22 +284,15 @@ def _joined_numbers(values: np.ndarray) -> tuple[str, np.ndarray]:
     return out.tobytes().decode("ascii"), offsets
 
 
-def _range_files(rows: list[str], ranges: list[tuple[int, int]]) -> dict[str, bytes]:
-    files: dict[str, bytes] = {}
-    for number, (first, stop) in enumerate(ranges):
-        key = f"terms/{number}"
-        text = "[" + ",".join(rows[first:stop]) + "]"
-        files[f"search/{key}.js"] = _script_of(key, text)
-    return files
+def _range_parts(rows: list[str], ranges: list[tuple[int, int]]) -> list[tuple[str, Sequence[str]]]:
+    """Each term range file's key and the rows its list holds."""
+    return [(f"terms/{number}", rows[first:stop]) for number, (first, stop) in enumerate(ranges)]
 
 
-def _card_files(card_texts: Sequence[str], per_file: int) -> dict[str, bytes]:
-    files: dict[str, bytes] = {}
-    for number, start in enumerate(range(0, max(len(card_texts), 1), per_file)):
-        key = f"cards/{number}"
-        text = "[" + ",".join(card_texts[start : start + per_file]) + "]"
-        files[f"search/{key}.js"] = _script_of(key, text)
-    return files
+def _card_parts(card_texts: Sequence[str], per_file: int) -> list[tuple[str, Sequence[str]]]:
+    """Each cards file's key and the cards its list holds."""
+    starts = range(0, max(len(card_texts), 1), per_file)
+    return [(f"cards/{n}", card_texts[start : start + per_file]) for n, start in enumerate(starts)]
 
 
 def _manifest(

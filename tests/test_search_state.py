@@ -226,3 +226,20 @@ def test_a_rebuild_maps_the_words_it_has_seen_without_lunr_or_the_stemmer(
     assert _rebuilt_in_a_new_process(site) == "False False 1"
     edited.write_text(f"{text}\n{known_sentence} Café.\n", encoding="utf-8")
     assert _rebuilt_in_a_new_process(site).endswith(" True 1")
+
+
+def test_a_search_file_is_measured_as_it_is_written() -> None:
+    """Whether a site's search files are small enough to prefetch is decided on their size cut
+    small, measured without making them (search_shards._list_script_size)."""
+    from pipeline.search_shards import _list_script_size, _script_of
+
+    lists: list[list[str]] = [
+        [],
+        ["[]"],
+        ['["plain",3,[1],[250]]', '["más",4,[],[]]'],
+        ['["line\u2028sep\u2029para",5,[2],[90]]', '["😀",6,[],[]]', '["a",7,[1,2],[5,6]]'],
+    ]
+    for number, texts in enumerate(lists):
+        key = f"terms/{number}"
+        made = _script_of(key, "[" + ",".join(texts) + "]")
+        assert _list_script_size(key, texts) == len(made)
