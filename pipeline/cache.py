@@ -22,8 +22,7 @@ import pickle
 from pathlib import Path
 from typing import Any
 
-# secrets and tempfile are imported where used: everything a build imports before its early
-# search worker forks delays that worker (early_search.py), which saves its cache last.
+from . import scratch
 
 CACHE_DIR = ".pipeline-cache"
 
@@ -40,9 +39,7 @@ def _signing_key() -> bytes:
         return path.read_bytes()
     except FileNotFoundError:
         home.mkdir(parents=True, exist_ok=True)
-        import secrets
-
-        key = secrets.token_bytes(32)
+        key = os.urandom(32)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(key)
@@ -115,9 +112,7 @@ def _write_signed(path: Path, version: bytes, pickled: bytes) -> bytes:
         signing = hmac.new(_signing_key(), version, hashlib.sha256)
         signing.update(pickled)
         signature = signing.digest()
-        import tempfile
-
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-")
+        fd, temporary = scratch.new_file(path.parent, f".{path.stem}-")
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(signature)

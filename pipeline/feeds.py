@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Callable
 from datetime import datetime
 from json.encoder import encode_basestring
 from typing import Any, NamedTuple
 
+from . import scratch
 from .model import Edition, EditionInfo, Item, Link, Paper, Person, Program, SiteConfig
 from .output_cache import token
 from .parallel import after_result
@@ -96,7 +96,7 @@ def _spliced(
     """
     if not keys:
         return dump(document)
-    marker = "\x00" + secrets.token_hex(16)
+    marker = "\x00" + scratch.random_hex(16)
     head, *tail = dump({**document, "items": [marker]}).split(json.dumps(marker).encode())
     if len(tail) != 1:  # the marker is random: this cannot really happen
         items = [json.loads(b"".join(record(n))) for n in range(len(keys))]

@@ -5,13 +5,12 @@ from __future__ import annotations
 import hashlib
 import importlib
 import os
-import secrets
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from . import calendar, feeds, headers
+from . import calendar, feeds, headers, scratch
 from .cache import cache_dir
 from .model import Program
 from .output_cache import cache_folder
@@ -86,7 +85,7 @@ def produce(
     # bundled templates every page is rendered while the workers run, with a random stand-in
     # for that version, replaced afterwards. The assets' version is known by then (this
     # process makes assets/), and the pages without a listing (the day pages) are written.
-    stand_in = secrets.token_hex(16)
+    stand_in = scratch.random_hex(16)
     awaiting: dict[str, bytes] = {}
     ready: dict[str, bytes] = {}
     spent: list[float] = []

@@ -24,11 +24,11 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import NamedTuple
 
-from . import digests, syscalls
+from . import digests, scratch, syscalls
 from .records import record
 
-# shutil and tempfile are imported where used: everything a build imports before its early
-# search worker forks delays that worker (early_search.py), which needs neither.
+# shutil is imported where used: everything a build imports before its early search worker
+# forks delays that worker (early_search.py), which needs none of it.
 
 _FORMAT = 1
 # A file this large starts on its way to the disk as soon as it is written, not when the build
@@ -160,9 +160,7 @@ def save(out_dir: Path, trees: Mapping[TreeKey | None, Manifest]) -> None:
     }
     path = manifest_path(out_dir)
     try:
-        import tempfile
-
-        fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f"{path.name}-")
+        fd, temporary = scratch.new_file(path.parent, f"{path.name}-")
         try:
             with os.fdopen(fd, "wb") as handle:
                 handle.write(json.dumps(saved, separators=(",", ":")).encode())
