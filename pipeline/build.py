@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
-from . import digests, early_search, syscalls
+from . import digests, early_search, regex_cache, syscalls
 from .cache import cache_dir
 from .errors import ContentError, Problem
 from .model import Program
@@ -172,9 +172,16 @@ def _build(options: BuildOptions, stages: list[Callable[[Program], Outputs]] | N
         # On a rebuild, the search stage makes ready in a worker while the content is read.
         folder = None if os.environ.get("PIPELINE_NO_CACHE") else cache_dir(options.content_dir)
         early = early_search.start(options.content_dir, folder) if stages is None else None
+        # After the fork: the early worker compiles no expression, and this process most.
+        compiled = regex_cache.start(folder) if folder is not None else None
         try:
-            return _locked_build(options, stages, began, early)
+            built = _locked_build(options, stages, began, early)
+            if compiled is not None:
+                compiled.save()
+            return built
         finally:
+            if compiled is not None:
+                compiled.stop()
             if early is not None:
                 early.close()
             digests.forget()
