@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 
-from . import digests, early_search, regex_cache, syscalls
+from . import compiled_cache, digests, early_search, syscalls
 from .cache import cache_dir
 from .errors import ContentError, Problem
 from .model import Program
@@ -171,9 +171,12 @@ def _build(options: BuildOptions, stages: list[Callable[[Program], Outputs]] | N
     with build_lock(options.out_dir):
         # On a rebuild, the search stage makes ready in a worker while the content is read.
         folder = None if os.environ.get("PIPELINE_NO_CACHE") else cache_dir(options.content_dir)
+        # The records' __init__ code before the early worker forks, which makes records too;
+        # the expressions after: it compiles none.
+        compiled = compiled_cache.load(folder) if folder is not None else None
         early = early_search.start(options.content_dir, folder) if stages is None else None
-        # After the fork: the early worker compiles no expression, and this process most.
-        compiled = regex_cache.start(folder) if folder is not None else None
+        if compiled is not None:
+            compiled.start()
         try:
             built = _locked_build(options, stages, began, early)
             if compiled is not None:

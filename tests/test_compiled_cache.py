@@ -1,4 +1,5 @@
-"""Compiled regular expressions kept from one build to the next (pipeline/regex_cache.py)."""
+"""Compiled regular expressions and record __init__s kept from one build to the next
+(pipeline/compiled_cache.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from pipeline import regex_cache
+from pipeline import compiled_cache, records
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -45,12 +46,17 @@ def clean() -> Iterator[None]:
     """Each test starts and ends with the re module's cache empty and its compiler its own."""
     compile_before = re._compiler.compile  # type: ignore[attr-defined]
     re.purge()
-    regex_cache._done.clear()
+    _forget_taken_in()
     yield
     re._compiler.compile = compile_before  # type: ignore[attr-defined]
-    re._compiler._sre = regex_cache._sre  # type: ignore[attr-defined]
+    re._compiler._sre = compiled_cache._sre  # type: ignore[attr-defined]
     re.purge()
-    regex_cache._done.clear()
+    _forget_taken_in()
+
+
+def _forget_taken_in() -> None:
+    compiled_cache._learned.clear()
+    compiled_cache._restored.clear()
 
 
 def _counting(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
@@ -75,7 +81,7 @@ def _behaviour(pattern: re.Pattern[Any]) -> list[Any]:
 
 
 def _record(folder: Path) -> None:
-    recorder = regex_cache.start(folder)
+    recorder = compiled_cache.start(folder)
     assert recorder is not None
     try:
         for pattern, flags in PATTERNS:
@@ -91,11 +97,11 @@ def test_what_one_build_compiled_the_next_finds_compiled_and_the_same(
     fresh = [_behaviour(re.compile(p, f)) for p, f in PATTERNS]
     re.purge()
     _record(tmp_path)
-    assert (tmp_path / regex_cache.CACHE_NAME).is_file()
+    assert (tmp_path / compiled_cache.CACHE_NAME).is_file()
     re.purge()  # as in a new process
-    regex_cache._done.clear()
+    _forget_taken_in()
     compiled = _counting(monkeypatch)
-    recorder = regex_cache.start(tmp_path)
+    recorder = compiled_cache.start(tmp_path)
     assert recorder is not None
     try:
         restored = [_behaviour(re.compile(p, f)) for p, f in PATTERNS]
@@ -107,12 +113,12 @@ def test_what_one_build_compiled_the_next_finds_compiled_and_the_same(
 
 def test_the_compiler_is_given_back_when_a_build_ends(tmp_path: Path, clean: None) -> None:
     compile_before = re._compiler.compile  # type: ignore[attr-defined]
-    recorder = regex_cache.start(tmp_path)
+    recorder = compiled_cache.start(tmp_path)
     assert recorder is not None
     assert re._compiler.compile is not compile_before  # type: ignore[attr-defined]
     recorder.stop()
     assert re._compiler.compile is compile_before  # type: ignore[attr-defined]
-    assert re._compiler._sre is regex_cache._sre  # type: ignore[attr-defined]
+    assert re._compiler._sre is compiled_cache._sre  # type: ignore[attr-defined]
     assert re.compile("a(b)c").match("abc") is not None
 
 
@@ -122,16 +128,16 @@ def test_a_cache_it_cannot_trust_is_compiled_afresh(
 ) -> None:
     _record(tmp_path)
     re.purge()
-    regex_cache._done.clear()
-    saved = tmp_path / regex_cache.CACHE_NAME
+    _forget_taken_in()
+    saved = tmp_path / compiled_cache.CACHE_NAME
     if damage == "garbage":
         data = bytearray(saved.read_bytes())
         data[-10] ^= 0xFF
         saved.write_bytes(bytes(data))
     else:
-        monkeypatch.setattr(regex_cache, "_version", lambda: b"cpython-99;another")
+        monkeypatch.setattr(compiled_cache, "_version", lambda: b"cpython-99;another")
     compiled = _counting(monkeypatch)
-    recorder = regex_cache.start(tmp_path)
+    recorder = compiled_cache.start(tmp_path)
     assert recorder is not None
     try:
         behaviour = [_behaviour(re.compile(p, f)) for p, f in PATTERNS]
@@ -145,25 +151,32 @@ def test_a_cache_it_cannot_trust_is_compiled_afresh(
 _REBUILD_COUNTING = """
 import os, re, sys
 from pathlib import Path
+from pipeline import records
 from pipeline.build import BuildOptions, build
 site = Path(sys.argv[1])
-main, compiled = os.getpid(), []
+options = BuildOptions(content_dir=site / "content", out_dir=site / "dist")
+main, expressions, inits = os.getpid(), [], []
 real = re._compiler.compile
 def counted(pattern, flags=0):
     if os.getpid() == main:
-        compiled.append(pattern)
+        expressions.append(pattern)
     return real(pattern, flags)
+def counted_init(source, *rest):
+    if os.getpid() == main:
+        inits.append(source)
+    return compile(source, *rest)
 re._compiler.compile = counted
-build(BuildOptions(content_dir=site / "content", out_dir=site / "dist"))
-print(len(compiled))
+records.compile = counted_init
+build(options)
+print(len(expressions), len(inits))
 """
 
 
-def test_a_rebuild_in_a_new_process_compiles_no_expression_the_last_build_did(
+def test_a_rebuild_in_a_new_process_compiles_nothing_the_last_build_did(
     tmp_path: Path,
 ) -> None:
     """PyYAML's, Jinja2's and tomllib's expressions, which a rebuild's main process compiled
-    for a sixth of its time, come compiled from the cache."""
+    for a sixth of its time, and the records' __init__s come compiled from the cache."""
     shutil.copytree(REPO / "content", tmp_path / "content")
     # One of markdown-it-py's expressions is made from a set, in the order of the process's
     # string hashes: a fixed seed keeps it one expression from process to process.
@@ -178,10 +191,54 @@ def test_a_rebuild_in_a_new_process_compiles_no_expression_the_last_build_did(
             text=True,
             check=True,
         )
-        counts.append(int(done.stdout.split()[-1]))
+        expressions, inits = done.stdout.split()[-2:]
+        counts.append((int(expressions), int(inits)))
         with (tmp_path / "content" / "frugal-ml-26" / "close.md").open(
             "a", encoding="utf-8"
         ) as handle:
             handle.write("\nOne more sentence.\n")
-    assert counts[0] > 20  # the first build compiles them all
-    assert counts[2] == 0
+    assert counts[0][0] > 20 and counts[0][1] > 10  # the first build compiles them all
+    assert counts[2] == (0, 0)
+
+
+def test_a_records_init_compiled_once_is_taken_in_not_compiled_again(
+    tmp_path: Path, clean: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(records, "_init_code", {})
+
+    def new_class() -> Any:
+        @records.record
+        class Unusual:
+            """A record no module defines."""
+
+            first_unusual_field: int
+            second_unusual_field: str = "x"
+
+        return Unusual
+
+    recorder = compiled_cache.start(tmp_path)
+    made = new_class()(1)
+    recorder.save()
+    recorder.stop()
+    # As in a new process: nothing compiled, the cache not yet taken in.
+    monkeypatch.setattr(records, "_init_code", {})
+    _forget_taken_in()
+    compiles: list[str] = []
+
+    def counted(source: str, *rest: Any) -> Any:
+        compiles.append(source)
+        return compile(source, *rest)
+
+    monkeypatch.setattr(records, "compile", counted, raising=False)
+    recorder = compiled_cache.start(tmp_path)
+    try:
+        again = new_class()(1)
+        keyword = new_class()(second_unusual_field="y", first_unusual_field=2)
+    finally:
+        recorder.stop()
+    assert compiles == []
+    assert (again.first_unusual_field, again.second_unusual_field) == (1, "x")
+    assert (keyword.first_unusual_field, keyword.second_unusual_field) == (2, "y")
+    assert repr(again) == repr(made).replace(
+        made.__class__.__qualname__, again.__class__.__qualname__
+    )
