@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -263,6 +264,35 @@ def test_an_edit_re_renders_its_own_day_page_not_the_other_days_of_its_edition(
     plain = tmp_path / "plain"
     build(BuildOptions(content_dir=content, out_dir=plain, config_path=config))
     assert _tree(out) == _tree(plain)
+
+
+def test_a_page_taken_whole_from_the_last_build_is_not_digested_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its digest is the one the last build recorded for it."""
+    from pipeline import digests
+
+    content, config = _sample_with_day_pages(tmp_path)
+    out = tmp_path / "dist"
+    monkeypatch.delenv("PIPELINE_NO_CACHE", raising=False)
+    monkeypatch.setenv("PIPELINE_NO_PARALLEL", "1")
+    build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
+    digested: list[bytes] = []
+
+    def counting(data: bytes) -> Any:
+        digested.append(bytes(data))
+        return hashlib.sha256(data)
+
+    monkeypatch.setattr(digests, "hashlib", SimpleNamespace(sha256=counting))
+    rendered = _counting_renders(monkeypatch)
+    target = content / "frugal-ml-25" / "keynote-saito.md"
+    text = target.read_text(encoding="utf-8").replace('\ntitle: "', '\ntitle: "Renamed ', 1)
+    target.write_text(text, encoding="utf-8")
+    build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
+    other_day = "frugal-ml-25-2025-05-13.html"
+    assert other_day not in rendered
+    assert (out / other_day).read_bytes() not in digested
+    assert (out / "frugal-ml-25-2025-05-12.html").read_bytes() in digested  # rendered: digested
 
 
 def test_page_digests_follow_what_a_context_holds() -> None:
