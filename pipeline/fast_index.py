@@ -217,8 +217,12 @@ def builder_postings(
             gc.enable()
 
 
-def weigh(fields: dict[str, int], postings: BuilderPostings) -> TermArrays:
-    """BM25-weigh the postings exactly as lunr.py's Builder does, and sort them term-major."""
+def weigh(
+    fields: dict[str, int], postings: BuilderPostings, last_order: Sequence[str] = ()
+) -> TermArrays:
+    """BM25-weigh the postings exactly as lunr.py's Builder does, and sort them term-major.
+    `last_order` may hold the terms of an earlier index in their order (TermArrays.terms),
+    which an edit hardly changes: sorting starts from it."""
     field_names = list(fields)
     width = len(field_names)
     count = postings.document_count
@@ -241,23 +245,30 @@ def weigh(fields: dict[str, int], postings: BuilderPostings) -> TermArrays:
     number = np.full(len(postings.vocabulary), -1, dtype=np.int64)
     number[met] = np.arange(len(met), dtype=np.int64)
     vocabulary = postings.vocabulary
-    by_js_order = _in_js_order(met.tolist(), vocabulary)
+    by_js_order = _in_js_order(met.tolist(), vocabulary, last_order)
     ordered = [vocabulary[i] for i in by_js_order]
     ordered_ids = np.asarray(by_js_order, dtype=np.int64)
     rank = np.empty(len(vocabulary), dtype=np.int64)
     rank[ordered_ids] = np.arange(len(ordered), dtype=np.int64)
     # Weighed where the postings lie (the Builder's order), then sorted: gathering one
     # array costs less than gathering the five it is made from.
-    field = field.astype(np.int64)
+    term_number = number[ids]
     tf = postings.frequencies.astype(np.float64)
     # lunr.py counts a term's documents field by field: its postings in every field.
-    with_term = np.bincount(number[ids], minlength=len(met)).tolist()
+    with_term = np.bincount(term_number, minlength=len(met)).tolist()
     idf_by_number = [math.log(1 + abs((count - n + 0.5) / (n + 0.5))) for n in with_term]
-    idf = np.asarray(idf_by_number, dtype=np.float64)[number[ids]]
+    boost_by_field = np.asarray([fields[name] for name in field_names], dtype=np.float64)
+    # lunr.py's idf * ((K1 + 1) * tf) / (norm + tf) * boost * 1, operation by operation in
+    # its order, in place: the same floats, without a fresh array (and its pages) per step.
+    # (Multiplying is commutative in floating point; the final `* 1`, the document boost,
+    # changes no float.)
+    weights = np.asarray(idf_by_number, dtype=np.float64)[term_number]
+    weights *= tf * (K1 + 1)
     norm = norms[field, doc]
-    boost = np.asarray([fields[name] for name in field_names], dtype=np.float64)[field]
-    # The final `* 1` is the document boost lunr.py multiplies by.
-    weights = thousandths_array(idf * ((K1 + 1) * tf) / (norm + tf) * boost * 1)
+    norm += tf
+    weights /= norm
+    weights *= boost_by_field[field]
+    weights = thousandths_array(weights)
     # By term (lunr.js order), then field, then document: each (term, field) run is one
     # posting list with ascending positions. The Builder's order has the documents ascending
     # already, so a stable sort on the run alone orders them.
@@ -298,8 +309,13 @@ def thousandths_array(values: np.ndarray) -> np.ndarray:
     are handed to round() itself."""
     scaled = values * 1000.0
     out = np.rint(scaled).astype(np.int64)
-    near_half = np.abs(scaled - np.floor(scaled) - 0.5) < 1e-6
-    for i in np.flatnonzero(near_half).tolist():
+    # |scaled - floor(scaled) - 0.5|, worked out in place: no fresh array (and its pages)
+    # per step.
+    floor = np.floor(scaled)
+    np.subtract(scaled, floor, out=scaled)
+    scaled -= 0.5
+    np.abs(scaled, out=scaled)
+    for i in np.flatnonzero(scaled < 1e-6).tolist():
         out[i] = round(round(float(values[i]), 3) * 1000)
     return out
 
@@ -310,14 +326,26 @@ def _js_order(term: str) -> bytes:
     return term.encode("utf-16-be")
 
 
-def _in_js_order(ids: list[int], vocabulary: Sequence[str]) -> list[int]:
-    """The terms' ids sorted by their terms in JavaScript string order."""
+def _in_js_order(ids: list[int], vocabulary: Sequence[str], hint: Sequence[str] = ()) -> list[int]:
+    """The terms' ids sorted by their terms in JavaScript string order. `hint` may hold terms
+    in that order (the last build's): those still present are put first, in that order, and
+    the rest after, sorted, so that the sort only merges two runs. Whatever the hint holds,
+    the result is sorted."""
     terms = [vocabulary[i] for i in ids]
+    id_of = dict(zip(terms, ids, strict=True))
+    if hint:
+        kept = [term for term in hint if term in id_of]
+        known = set(kept)
+        terms = kept + _in_js_string_order([term for term in terms if term not in known])
+    return [id_of[term] for term in _in_js_string_order(terms)]
+
+
+def _in_js_string_order(terms: list[str]) -> list[str]:
     # Without an astral character the two orders agree, and comparing strings is cheaper than
     # encoding each (a tenth of a rebuild's weighing at 1,000 items).
     if not terms or max(map(max, filter(None, terms)), default="") <= "\uffff":
-        return [ids[n] for n in sorted(range(len(ids)), key=terms.__getitem__)]
-    return sorted(ids, key=lambda i: _js_order(vocabulary[i]))
+        return sorted(terms)
+    return sorted(terms, key=_js_order)
 
 
 def serialize(index: TermIndex, refs: Sequence[str]) -> dict[str, Any]:
