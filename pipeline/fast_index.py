@@ -217,12 +217,8 @@ def builder_postings(
             gc.enable()
 
 
-def weigh(
-    fields: dict[str, int], postings: BuilderPostings, last_order: Sequence[str] = ()
-) -> TermArrays:
-    """BM25-weigh the postings exactly as lunr.py's Builder does, and sort them term-major.
-    `last_order` may hold the terms of an earlier index in their order (TermArrays.terms),
-    which an edit hardly changes: sorting starts from it."""
+def weigh(fields: dict[str, int], postings: BuilderPostings) -> TermArrays:
+    """BM25-weigh the postings exactly as lunr.py's Builder does, and sort them term-major."""
     field_names = list(fields)
     width = len(field_names)
     count = postings.document_count
@@ -245,7 +241,7 @@ def weigh(
     number = np.full(len(postings.vocabulary), -1, dtype=np.int64)
     number[met] = np.arange(len(met), dtype=np.int64)
     vocabulary = postings.vocabulary
-    by_js_order = _in_js_order(met.tolist(), vocabulary, last_order)
+    by_js_order = _in_js_order(met.tolist(), vocabulary)
     ordered = [vocabulary[i] for i in by_js_order]
     ordered_ids = np.asarray(by_js_order, dtype=np.int64)
     rank = np.empty(len(vocabulary), dtype=np.int64)
@@ -326,26 +322,14 @@ def _js_order(term: str) -> bytes:
     return term.encode("utf-16-be")
 
 
-def _in_js_order(ids: list[int], vocabulary: Sequence[str], hint: Sequence[str] = ()) -> list[int]:
-    """The terms' ids sorted by their terms in JavaScript string order. `hint` may hold terms
-    in that order (the last build's): those still present are put first, in that order, and
-    the rest after, sorted, so that the sort only merges two runs. Whatever the hint holds,
-    the result is sorted."""
+def _in_js_order(ids: list[int], vocabulary: Sequence[str]) -> list[int]:
+    """The terms' ids sorted by their terms in JavaScript string order."""
     terms = [vocabulary[i] for i in ids]
-    id_of = dict(zip(terms, ids, strict=True))
-    if hint:
-        kept = [term for term in hint if term in id_of]
-        known = set(kept)
-        terms = kept + _in_js_string_order([term for term in terms if term not in known])
-    return [id_of[term] for term in _in_js_string_order(terms)]
-
-
-def _in_js_string_order(terms: list[str]) -> list[str]:
     # Without an astral character the two orders agree, and comparing strings is cheaper than
     # encoding each (a tenth of a rebuild's weighing at 1,000 items).
     if not terms or max(map(max, filter(None, terms)), default="") <= "\uffff":
-        return sorted(terms)
-    return sorted(terms, key=_js_order)
+        return [ids[n] for n in sorted(range(len(ids)), key=terms.__getitem__)]
+    return sorted(ids, key=lambda i: _js_order(vocabulary[i]))
 
 
 def serialize(index: TermIndex, refs: Sequence[str]) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from .model import Item, Paper, Program
 from .output_cache import stage_store, token
 from .parallel import after_result
 from .records import record
-from .search_shards import front_coded, json_text, last_terms, shard_files
+from .search_shards import front_coded, json_text, shard_files
 from .search_state import (
     ItemSearch,
     SearchState,
@@ -177,7 +177,7 @@ class SearchStage:
     def outputs(self, inputs: SearchInputs, items: Sequence[Item | None]) -> dict[str, bytes]:
         """The search files; items[n] may be None where `missing` did not name n."""
         state = assemble(list(FIELDS), items, inputs.tokens, _described, self.previous)
-        index = weigh(FIELDS, state.postings, last_terms(self.memo))
+        index = weigh(FIELDS, state.postings)
         # The manifest's term list changes only with the site's vocabulary: each range's text
         # is kept under the terms it codes.
         ranges: dict[str, str] = {}

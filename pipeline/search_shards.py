@@ -171,14 +171,6 @@ def shard_files(
     return files
 
 
-def last_terms(memo: dict[str, Any]) -> tuple[str, ...]:
-    """The terms of the index the rows in `memo` were made for, in their order; () without."""
-    known = memo.get("rows")
-    if isinstance(known, tuple) and len(known) == 5 and isinstance(known[1], tuple):
-        return known[1]
-    return ()
-
-
 class _RowTexts:
     """Each term's row of a range file, as JSON text: [term, vector index, then per field
     the delta-coded positions and the weights]. Numbers are turned to text in bulk, as one

@@ -101,32 +101,3 @@ def test_stable_order_is_numpys_stable_argsort_for_keys_of_any_width() -> None:
         keys = generator.integers(0, top, 5000, dtype=np.int64)
         assert (_stable_order(keys) == np.argsort(keys, kind="stable")).all(), top
     assert len(_stable_order(np.zeros(0, dtype=np.int64))) == 0
-
-
-def test_terms_are_in_javascript_order_whatever_the_last_order_hints() -> None:
-    import random
-
-    from pipeline.fast_index import _in_js_order, _js_order
-
-    rng = random.Random(11)
-    alphabet = ["a", "b", "z", "é", "ß", "\u4e2d", "\U0001f600", "\U00010400", "\uff21", "0"]
-    for astral in (False, True):
-        letters = alphabet if astral else [c for c in alphabet if c <= "\uffff"]
-        vocabulary = sorted(
-            {"".join(rng.choices(letters, k=rng.randint(1, 4))) for _ in range(400)}
-        )
-        rng.shuffle(vocabulary)
-        ids = rng.sample(range(len(vocabulary)), len(vocabulary) * 3 // 4)
-        expected = sorted(ids, key=lambda i: _js_order(vocabulary[i]))
-        present = [vocabulary[i] for i in expected]
-        others = [t for t in vocabulary if t not in set(present)]
-        hints = {
-            "none": [],
-            "exact": present,
-            "some dropped, some added": present[::2] + others[:50],
-            "unsorted": rng.sample(present, len(present)),
-            "foreign": ["not a term", "\U0001f600x", ""],
-        }
-        hints["some dropped, some added"].sort(key=_js_order)
-        for name, hint in hints.items():
-            assert _in_js_order(ids, vocabulary, hint) == expected, (astral, name)
