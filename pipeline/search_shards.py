@@ -66,17 +66,17 @@ def _script_of(key: str, text: str) -> bytes:
     return f"(self.{GLOBAL}=self.{GLOBAL}||{{}})[{json.dumps(key)}]={text};\n".encode()
 
 
-def _scripts_size(parts: Sequence[tuple[str, Sequence[str]]]) -> int:
-    """sum(len(_script_of(key, "[" + ",".join(texts) + "]")) for key, texts in parts), without
-    making them: every text measured at once, in one string (a loop over the texts was 4 ms of
-    a 1,000-item rebuild, on its longest path)."""
-    size = sum(len(_script_of(key, "")) + 2 + max(len(texts) - 1, 0) for key, texts in parts)
-    every = "".join([text for _, texts in parts for text in texts])
-    # isascii() is a flag the string keeps: an ASCII site's texts need no encoding.
-    if every.isascii():
-        return size + len(every)
-    escaped = every.count("\u2028") + every.count("\u2029")
-    return size + len(every.encode("utf-8")) + 3 * escaped
+def _list_script_size(key: str, texts: Sequence[str]) -> int:
+    """len(_script_of(key, "[" + ",".join(texts) + "]")), without making it."""
+    size = len(_script_of(key, "")) + 2 + max(len(texts) - 1, 0)
+    for text in texts:
+        # isascii() is a flag the string keeps: most texts need no encoding to be measured.
+        if text.isascii():
+            size += len(text)
+        else:
+            escaped = text.count("\u2028") + text.count("\u2029")
+            size += len(text.encode("utf-8")) + 3 * escaped
+    return size
 
 
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -152,7 +152,7 @@ def shard_files(
     # What the files would weigh cut small, measured without making them: a small site's are
     # made only once, cut large.
     parts = [*_range_parts(rows, ranges), *_card_parts(card_texts, CARDS_PER_FILE)]
-    prefetch = _scripts_size(parts) <= PREFETCH_MAX_BYTES
+    prefetch = sum(_list_script_size(key, texts) for key, texts in parts) <= PREFETCH_MAX_BYTES
     per_file = CARDS_PER_FILE
     if prefetch:
         ranges = _ranges(index, RANGE_BYTES * PREFETCHED_RANGE_FACTOR)

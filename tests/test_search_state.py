@@ -228,10 +228,10 @@ def test_a_rebuild_maps_the_words_it_has_seen_without_lunr_or_the_stemmer(
     assert _rebuilt_in_a_new_process(site).endswith(" True 1")
 
 
-def test_search_files_are_measured_as_they_are_written() -> None:
+def test_a_search_file_is_measured_as_it_is_written() -> None:
     """Whether a site's search files are small enough to prefetch is decided on their size cut
-    small, measured without making them (search_shards._scripts_size)."""
-    from pipeline.search_shards import _script_of, _scripts_size
+    small, measured without making them (search_shards._list_script_size)."""
+    from pipeline.search_shards import _list_script_size, _script_of
 
     lists: list[list[str]] = [
         [],
@@ -239,9 +239,7 @@ def test_search_files_are_measured_as_they_are_written() -> None:
         ['["plain",3,[1],[250]]', '["más",4,[],[]]'],
         ['["line\u2028sep\u2029para",5,[2],[90]]', '["😀",6,[],[]]', '["a",7,[1,2],[5,6]]'],
     ]
-    parts = [(f"terms/{number}", texts) for number, texts in enumerate(lists)]
-    made = [_script_of(key, "[" + ",".join(texts) + "]") for key, texts in parts]
-    assert _scripts_size(parts) == sum(map(len, made))
-    for (key, texts), script in zip(parts, made, strict=True):
-        assert _scripts_size([(key, texts)]) == len(script)
-    assert _scripts_size([]) == 0
+    for number, texts in enumerate(lists):
+        key = f"terms/{number}"
+        made = _script_of(key, "[" + ",".join(texts) + "]")
+        assert _list_script_size(key, texts) == len(made)
