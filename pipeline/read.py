@@ -6,7 +6,7 @@ import fnmatch
 import hashlib
 from pathlib import Path
 
-from .document import parse_document
+from .document import FrontmatterMemo, parse_document
 from .errors import DocumentError, Problem
 from .item_reader import ItemReader, ReadResult, slugify, split_authors
 from .model import SiteConfig
@@ -57,7 +57,8 @@ def read_content(
     # Files are read independently, so on a large site they are parsed in forked workers, in
     # contiguous runs merged back in order: the result is the one a single process gets.
     # With a cache, the workers also digest each item they read: the stages key on it.
-    state = ([chosen[number] for number in missing], root, config, cache is not None)
+    memo = cache.frontmatter if cache is not None else None
+    state = ([chosen[number] for number in missing], root, config, cache is not None, memo)
     fresh = [read for part in map_forked(_read_run, state, len(missing)) for read in part]
     for number, made in zip(missing, fresh, strict=True):
         reads[number] = made
@@ -74,16 +75,16 @@ def read_content(
     return result
 
 
-_ReadState = tuple[list[tuple[str, str]], Path, SiteConfig, bool]
+_ReadState = tuple[list[tuple[str, str]], Path, SiteConfig, bool, FrontmatterMemo | None]
 
 
 def _read_run(state: _ReadState, first: int, stop: int) -> list[FileRead]:
     """Read files first..stop-1; with `tokens`, each with its item's output_cache token."""
-    chosen, root, config, tokens = state
+    chosen, root, config, tokens, memo = state
     reads = []
     folders: dict[str, tuple[str, bool]] = {}
     for path, relative in chosen[first:stop]:
-        read = _read_one(path, relative, root, config, folders)
+        read = _read_one(path, relative, root, config, folders, memo)
         if tokens and read.item is not None:
             read = replace(read, token=token(read.item))
         reads.append(read)
@@ -91,7 +92,12 @@ def _read_run(state: _ReadState, first: int, stop: int) -> list[FileRead]:
 
 
 def _read_one(
-    path: str, relative: str, root: Path, config: SiteConfig, folders: dict[str, tuple[str, bool]]
+    path: str,
+    relative: str,
+    root: Path,
+    config: SiteConfig,
+    folders: dict[str, tuple[str, bool]],
+    memo: FrontmatterMemo | None = None,
 ) -> FileRead:
     try:
         raw = read_file(path, relative, root, folders)
@@ -102,7 +108,7 @@ def _read_one(
     # What the read cache checks an entry kept while its file was racily clean against.
     digest = hashlib.sha256(raw).digest()
     try:
-        document = parse_document(relative, raw)
+        document = parse_document(relative, raw, memo)
     except DocumentError as exc:
         return FileRead(relative, None, False, (exc.problem,), (), False, digest=digest)
     result = ReadResult()

@@ -206,3 +206,101 @@ def test_a_build_with_workers_saves_the_read_cache_for_the_next(
     seen = _reads(monkeypatch, serial=False)
     build(_options(content))
     assert seen == [target.relative_to(content).as_posix()]
+
+
+def _read_frontmatters(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The frontmatters parsed by PyYAML (not known already) by the builds that follow."""
+    from pipeline import yaml_frontmatter
+
+    parsed: list[str] = []
+    original = yaml_frontmatter.read_frontmatter
+
+    def counting(frontmatter: str, *args: Any) -> Any:
+        parsed.append(frontmatter)
+        return original(frontmatter, *args)
+
+    monkeypatch.setattr(yaml_frontmatter, "read_frontmatter", counting)
+    return parsed
+
+
+def _plain_tree(content: Path, out: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, bytes]:
+    with monkeypatch.context() as plain:
+        plain.setenv("PIPELINE_NO_CACHE", "1")
+        build(_options(content, out))
+    return {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+
+
+def test_a_frontmatter_read_before_is_not_parsed_again(
+    site: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An edit of the body alone reads the file again but takes its frontmatter as the last
+    build read it; an edit of the frontmatter parses it."""
+    monkeypatch.setenv("PIPELINE_NO_PARALLEL", "1")
+    build(_options(site))
+    target = site / "frugal-ml-25" / "keynote-saito.md"
+    parsed = _read_frontmatters(monkeypatch)
+    reads = _reads(monkeypatch)
+    target.write_text(target.read_text(encoding="utf-8") + "\nOne more sentence.\n")
+    build(_options(site))
+    # Read again: the edited file, and those that consult others (slides, photos).
+    assert "frugal-ml-25/keynote-saito.md" in reads
+    assert parsed == []
+    text = target.read_text(encoding="utf-8").replace('\ntitle: "', '\ntitle: "Renamed ', 1)
+    target.write_text(text, encoding="utf-8")
+    build(_options(site))
+    assert len(parsed) == 1 and "Renamed" in parsed[0]
+    out = site.parent / "dist"
+    built = {p.relative_to(out).as_posix(): p.read_bytes() for p in out.rglob("*") if p.is_file()}
+    assert built == _plain_tree(site, tmp_path / "plain", monkeypatch)
+
+
+def test_a_damaged_frontmatter_entry_is_parsed_afresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from pipeline.document import parse_document
+    from pipeline.output_cache import cache_folder
+
+    raw = b'---\nedition: conf\ntype: talk\ntitle: "A: b"\nstart: 2025-05-12 09:00\n---\nBody\n'
+    with cache_folder(tmp_path):
+        first = read_cache.FrontmatterStore()
+        expected = parse_document("a.md", raw, first)
+        first.save()
+        again = read_cache.FrontmatterStore()
+        parsed = _read_frontmatters(monkeypatch)
+        assert parse_document("a.md", raw, again) == expected
+        assert parsed == []
+        key = next(iter(again.fresh or again.loaded or {}))
+        assert again.loaded is not None
+        again.loaded[key] = b"\x80\x05N."  # a pickled None: not a frontmatter
+        assert parse_document("a.md", raw, again) == expected
+        assert len(parsed) == 1
+
+
+def test_a_rebuild_after_a_body_edit_imports_no_yaml(site: Path) -> None:
+    """PyYAML's import was 13 ms of a rebuild's main process (in a new process, as
+    `pipeline build` runs)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from pathlib import Path; from pipeline.build import BuildOptions, build; "
+        "content = Path(sys.argv[1]); "
+        "build(BuildOptions(content, content.parent / 'dist', content.parent / 'pipeline.toml')); "
+        "print('yaml' in sys.modules)"
+    )
+    env = {**os.environ, "PYTHONPATH": str(REPO), "PIPELINE_NO_PARALLEL": "1"}
+    env.pop("PIPELINE_NO_CACHE", None)
+    target = site / "frugal-ml-26" / "close.md"
+    imported = []
+    for _ in range(2):
+        done = subprocess.run(
+            [sys.executable, "-c", code, str(site)], env=env, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        imported.append(done.stdout.split()[-1])
+        target.write_text(target.read_text(encoding="utf-8") + "\nOne more sentence.\n")
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(site)], env=env, capture_output=True, text=True
+    )
+    imported.append(done.stdout.split()[-1])
+    assert imported == ["True", "False", "False"]
