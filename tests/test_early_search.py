@@ -278,3 +278,37 @@ def test_the_early_worker_keeps_the_search_files_an_edit_left_alone(
     # One item changed, so one cards file at most did; the others are one file in both trees.
     assert len(cards) > 3
     assert len(shared) >= len(cards) - 1
+
+
+def _niceness_recorded(monkeypatch: pytest.MonkeyPatch, record: Path) -> None:
+    """Each worker that lowers its priority appends by how much to `record` (a forked worker
+    writes to the file: its memory is its own)."""
+
+    def recording(increment: int) -> int:
+        with record.open("a", encoding="utf-8") as handle:
+            handle.write(f"{increment}\n")
+        return increment
+
+    monkeypatch.setattr(os, "nice", recording)
+
+
+@two_cores
+def test_the_other_workers_yield_the_cores_to_the_early_worker(
+    site: BuildOptions, handed: list[bool], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    """Its stage is a rebuild's longest path; theirs (feeds, calendars) have time to spare."""
+    from pipeline.parallel import YIELDING_NICENESS
+
+    record = tmp_path / "niceness"
+    _niceness_recorded(monkeypatch, record)
+    files = _markdown(site)
+    files[5].write_text(files[5].read_text(encoding="utf-8") + "\nMore.\n", encoding="utf-8")
+    build(site)
+    assert handed == [True]
+    assert record.read_text(encoding="utf-8").split() == [str(YIELDING_NICENESS)]
+    # Without an early worker (here, no cache), the workers run the search stage: they keep
+    # their priority.
+    record.unlink()
+    monkeypatch.setenv("PIPELINE_NO_CACHE", "1")
+    build(BuildOptions(site.content_dir, tmp_path / "plain", site.config_path))
+    assert not record.exists()
