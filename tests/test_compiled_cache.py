@@ -80,6 +80,15 @@ def _behaviour(pattern: re.Pattern[Any]) -> list[Any]:
     return out
 
 
+def _behaviour_while_recording(folder: Path) -> list[list[Any]]:
+    """Each pattern's behaviour, compiled while a build's recorder (on `folder`) runs."""
+    recorder = compiled_cache.start(folder)
+    try:
+        return [_behaviour(re.compile(p, f)) for p, f in PATTERNS]
+    finally:
+        recorder.stop()
+
+
 def _record(folder: Path) -> None:
     recorder = compiled_cache.start(folder)
     assert recorder is not None
@@ -101,12 +110,7 @@ def test_what_one_build_compiled_the_next_finds_compiled_and_the_same(
     re.purge()  # as in a new process
     _forget_taken_in()
     compiled = _counting(monkeypatch)
-    recorder = compiled_cache.start(tmp_path)
-    assert recorder is not None
-    try:
-        restored = [_behaviour(re.compile(p, f)) for p, f in PATTERNS]
-    finally:
-        recorder.stop()
+    restored = _behaviour_while_recording(tmp_path)
     assert compiled == []
     assert restored == fresh
 
@@ -137,12 +141,7 @@ def test_a_cache_it_cannot_trust_is_compiled_afresh(
     else:
         monkeypatch.setattr(compiled_cache, "_version", lambda: b"cpython-99;another")
     compiled = _counting(monkeypatch)
-    recorder = compiled_cache.start(tmp_path)
-    assert recorder is not None
-    try:
-        behaviour = [_behaviour(re.compile(p, f)) for p, f in PATTERNS]
-    finally:
-        recorder.stop()
+    behaviour = _behaviour_while_recording(tmp_path)
     assert len(compiled) == len(PATTERNS)
     re.purge()
     assert behaviour == [_behaviour(re.compile(p, f)) for p, f in PATTERNS]
