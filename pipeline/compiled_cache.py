@@ -133,9 +133,12 @@ class Recorder:
         if self.fresh.keys() - self.expressions.keys() or inits.keys() - self.inits.keys():
             # marshal, not pickle: pickle cannot hold code.
             kept = {source: marshal.dumps(code) for source, code in inits.items()}
-            self.store.replace(
-                {"expressions": {**self.expressions, **self.fresh}, "inits": {**self.inits, **kept}}
-            )
+            expressions = {**self.expressions, **self.fresh}
+            # An expression made from a set differs from process to process (markdown-it-py
+            # has one): past what re's cache holds, the store starts again from this build's.
+            if len(expressions) > re._MAXCACHE:  # type: ignore[attr-defined]
+                expressions = dict(self.fresh)
+            self.store.replace({"expressions": expressions, "inits": {**self.inits, **kept}})
 
 
 def load(folder: Path) -> Recorder:

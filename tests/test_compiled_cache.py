@@ -241,3 +241,23 @@ def test_a_records_init_compiled_once_is_taken_in_not_compiled_again(
     assert repr(again) == repr(made).replace(
         made.__class__.__qualname__, again.__class__.__qualname__
     )
+
+
+def test_the_expressions_kept_stay_within_what_res_cache_holds(
+    tmp_path: Path, clean: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An expression made from a set differs from process to process: each build would add
+    one more for good."""
+    monkeypatch.setattr(re, "_MAXCACHE", 8)
+    for number in range(12):
+        _forget_taken_in()
+        re.purge()
+        recorder = compiled_cache.start(tmp_path)
+        try:
+            re.compile(f"different-{number}")
+            recorder.save()
+        finally:
+            recorder.stop()
+        kept = compiled_cache.load(tmp_path).expressions
+        assert 0 < len(kept) <= 8
+        assert ("different-" + str(number), 0) in kept
