@@ -29,11 +29,14 @@ KeyPath = tuple[str | int, ...]
 # What a frontmatter reads as: its data, the line of each key path, each scalar as written.
 Frontmatter = tuple[dict[str, Any], dict[KeyPath, int], dict[KeyPath, str]]
 
+# The expressions are compiled where they are first used (re's own cache), not as this module
+# is imported: a rebuild imports it before the compiled-code cache is restored
+# (compiled_cache.py), and the character class below alone took 5 ms to compile.
 # A line that opens or closes frontmatter (Jekyll's rule: three or more dashes, or '...').
-_OPEN = re.compile(r"-{3,}[ \t]*")
-_CLOSE_LINE = re.compile(r"^(?:-{3,}|\.\.\.)[ \t]*$", re.MULTILINE)
+_OPEN = r"-{3,}[ \t]*"
+_CLOSE_LINE = r"(?m)^(?:-{3,}|\.\.\.)[ \t]*$"
 # Characters YAML refuses anywhere in a stream (YAML 1.1, 5.1): found up front to name them.
-_UNPRINTABLE = re.compile("[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_UNPRINTABLE = "[^\t\n\r\x20-\x7e\x85\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]"
 
 
 @record
@@ -83,15 +86,15 @@ def parse_document(path: str, raw: bytes, memo: FrontmatterMemo | None = None) -
     if not text.strip():
         fail(1, "file is empty; a schedule item starts with '---' and YAML frontmatter")
     first_end = text.find("\n")
-    if not _OPEN.fullmatch(text if first_end < 0 else text[:first_end]):
+    if not re.fullmatch(_OPEN, text if first_end < 0 else text[:first_end]):
         lines = text.split("\n")
-        opener = next((n for n, line in enumerate(lines[:20], 1) if _OPEN.fullmatch(line)), 0)
+        opener = next((n for n, line in enumerate(lines[:20], 1) if re.fullmatch(_OPEN, line)), 0)
         hint = f" (found '---' on line {opener}; nothing may come before it)" if opener else ""
         fail(
             1, f"no frontmatter: the file must start with a line '---', then YAML, then '---'{hint}"
         )
     # The first closing line after the opener, found without splitting the body into lines.
-    closer = _CLOSE_LINE.search(text, first_end + 1) if first_end >= 0 else None
+    closer = re.compile(_CLOSE_LINE).search(text, first_end + 1) if first_end >= 0 else None
     if closer is None:
         fail(1, "frontmatter is not closed: add a line '---' after the YAML")
     close = text.count("\n", 0, closer.start())
@@ -104,7 +107,7 @@ def parse_document(path: str, raw: bytes, memo: FrontmatterMemo | None = None) -
             "(an abstract and a bio are a few thousand)",
         )
     offset = 2  # YAML's line 0 is the file's line 2, just after the opening '---'
-    bad = _UNPRINTABLE.search(frontmatter)
+    bad = re.search(_UNPRINTABLE, frontmatter)
     if bad:
         line = frontmatter.count("\n", 0, bad.start()) + offset
         fail(line, f"control character U+{ord(bad.group()):04X} is not allowed in YAML; delete it")

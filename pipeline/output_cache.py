@@ -140,9 +140,11 @@ def code_version() -> bytes:
     # output ends up in cached values: changing any of them drops every entry.
     digest = hashlib.sha256()
     here = Path(__file__).resolve().parent
-    for path in sorted(here.glob("*.py")):
-        digest.update(path.name.encode())
-        digest.update(path.read_bytes())
+    # Listed, not globbed: a glob compiles an expression, before the compiled-code cache is
+    # restored (compiled_cache.py).
+    for name in sorted(name for name in os.listdir(here) if name.endswith(".py")):
+        digest.update(name.encode())
+        digest.update((here / name).read_bytes())
     digest.update(";".join(installed_versions(_LIBRARIES)).encode())
     return digest.digest()
 

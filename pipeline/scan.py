@@ -13,7 +13,8 @@ from .errors import DocumentError, Problem
 MAX_FILE_BYTES = 2 * 1024 * 1024
 
 # Names that look like Markdown but are not read: an author who typed one expects it built.
-_MARKDOWN_LIKE = re.compile(r"\.(md|markdown|mdown|mkd|mkdn)$", re.IGNORECASE)
+# Compiled where first used, which most builds never reach, not as a rebuild imports this.
+_MARKDOWN_LIKE = r"(?i)\.(md|markdown|mdown|mkd|mkdn)$"
 
 
 def scan(content_dir: Path) -> tuple[list[Path], list[Problem]]:
@@ -58,7 +59,7 @@ def scan_files(content_dir: Path) -> tuple[list[tuple[str, str]], list[Problem]]
                     found.append(((*parts, name), entry.path))
                     continue
                 message = "is not a regular file; not read"
-            elif _MARKDOWN_LIKE.search(name):
+            elif re.search(_MARKDOWN_LIKE, name):
                 message = "is not read: only files ending in '.md' are schedule items"
             if message:
                 skipped.append(Problem("/".join((*parts, name)), 0, message, "warning"))

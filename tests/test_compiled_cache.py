@@ -261,3 +261,35 @@ def test_the_expressions_kept_stay_within_what_res_cache_holds(
         kept = compiled_cache.load(tmp_path).expressions
         assert 0 < len(kept) <= 8
         assert ("different-" + str(number), 0) in kept
+
+
+_IMPORT_COUNTING = """
+import re, sys, traceback
+real = re._compiler.compile
+ours = []
+def counted(pattern, flags=0):
+    callers = [f for f in traceback.extract_stack()[:-1] if "/re/" not in f.filename]
+    if "/pipeline/" in callers[-1].filename:
+        ours.append(repr(pattern))
+    return real(pattern, flags)
+re._compiler.compile = counted
+from pipeline.build import build
+from pipeline.output_cache import code_version
+code_version()
+print(len(ours), ours)
+"""
+
+
+def test_what_a_build_does_before_the_cache_is_restored_compiles_no_expression_of_ours() -> None:
+    """A rebuild imports the build and computes the code version before it can restore the
+    compiled expressions: an expression the package compiled then was compiled at every build
+    (one character class alone took 5 ms)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    done = subprocess.run(
+        [sys.executable, "-c", _IMPORT_COUNTING],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert done.stdout.startswith("0 "), done.stdout
