@@ -20,9 +20,10 @@ from .model import Item, Program
 from .output_cache import cache_folder, code_version, token
 from .parallel import Early, Sunk, Talk, start_early
 from .read_cache import Survey, survey
+from .stage_names import SEARCH_STAGE
 from .write import Elsewhere, Staging
 
-STAGE = "search_index.outputs"
+STAGE = SEARCH_STAGE
 # Where the search stage's files lie in the site.
 FILES = ("search/",)
 # A smaller state is a site small enough for the search stage to start with the others.

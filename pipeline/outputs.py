@@ -16,7 +16,7 @@ from .model import Program
 from .output_cache import cache_folder
 from .parallel import Early, Sink, run_stages
 from .resources import lunr_js, static_dir
-from .stage_names import HEAVY_STAGES
+from .stage_names import HEAVY_STAGES, SEARCH_STAGE
 
 # The pages' modules (Jinja2 among them) are imported once the workers are forked: they never
 # render, and importing Jinja2 first held every worker back by 20 ms on a rebuild (measured).
@@ -139,6 +139,26 @@ def produce(
                 ready.update(_recorded(cached, {name: data}, stand_in, stand_in))
         spent.append(time.perf_counter() - began)
 
+    # The search files' version, and the pages that await it, once the search stage is in:
+    # while the other workers finish, not after (the feeds were last in a 1,000-item rebuild,
+    # with this process idle).
+    search_versions: list[str] = []
+
+    def arrived(name: str, own: Outputs) -> None:
+        if name != SEARCH_STAGE or not awaiting:
+            return
+        search_versions.append(_version_of(own, "search/", sink))
+        recorded = _recorded(cached, awaiting, stand_in, search_versions[0])
+        awaiting.clear()
+        ready.update(recorded)
+        write(recorded)
+        # Every page is recorded: the page cache can be saved now (before the site is
+        # committed: each page it names is checked against dist/ when used, so a build that
+        # fails after this leaves it only useless).
+        for save in savers:
+            save()
+        savers.clear()
+
     # Stages cache each item's output in .pipeline-cache/, so a one-file edit redoes one item.
     folder = None if os.environ.get("PIPELINE_NO_CACHE") else cache_dir(options.content_dir)
     values = (program.site, *program.items)
@@ -152,10 +172,12 @@ def produce(
             early=early,
             # The read cache is complete once the content is read: a worker saves it.
             afterwards=[save_also] if save_also is not None else [],
+            arrived=arrived,
         )
         try:
             began = time.perf_counter()
-            search_version = _version_of(files, "search/", sink)
+            # Only the search stage writes search/ (SEARCH_STAGE).
+            search_version = (search_versions or [_version_of(files, "search/", sink)])[0]
             if ready or awaiting:
                 files.update(ready)
                 files.update(_recorded(cached, awaiting, stand_in, search_version))

@@ -50,6 +50,7 @@ def run_stages(
     sink: Sink | None = None,
     early: Early | None = None,
     afterwards: Sequence[Callable[[], None]] = (),
+    arrived: Callable[[str, Outputs], None] | None = None,
 ) -> tuple[Outputs, dict[str, float], Callable[[], None]]:
     """Every stage's files (a path written by two stages is an error), each stage's seconds,
     and what waits for the workers' work left for after their files (after_result), and for
@@ -66,7 +67,9 @@ def run_stages(
     the ones returned. The stage an `early` worker runs (start_early) is held: queued only
     should that worker decline it, which it is asked (Early.settle) once this process's own
     stages and `meanwhile` are done, or as the workers start if it has spoken already; else
-    its result is awaited with the workers'."""
+    its result is awaited with the workers'. `arrived(name, files)` is told of each heavy stage
+    as its result comes in (its files; none for one the sink took, which has merged them), to
+    start on what needs only that stage while the others are awaited."""
     global _program, _sink
     cores = os.cpu_count() or 1
     parallel = _can_fork(cores, len(program.items))
@@ -87,6 +90,8 @@ def run_stages(
             sunk_names[name] = made.names
             made = {}
         results[name] = (made, seconds)
+        if arrived is not None:
+            arrived(name, made)
 
     def settled(wait: bool) -> None:
         """Once the early worker says whether it runs its stage: if it declined, that stage is

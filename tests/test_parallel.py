@@ -222,6 +222,41 @@ def test_this_process_takes_a_heavy_stage_no_worker_has_started(
     assert _TEST_PROCESS not in (ran_in["a.pid"], ran_in["b.pid"])
 
 
+# Where _waiting looks for the sign that this process heard of _fast's result.
+_HEARD: list[Path] = []
+
+
+def _waiting(program: Program) -> dict[str, bytes]:
+    deadline = time.monotonic() + 20
+    while not _HEARD[0].exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return {"waited.txt": b"heard" if _HEARD[0].exists() else b"not heard"}
+
+
+@two_cores
+def test_each_heavy_stage_arrives_while_the_others_still_run(
+    program: Program, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`arrived` hears of a stage as soon as its result is in, not once every stage is: the
+    waiting stage ends only once this process has heard of the fast one."""
+    monkeypatch.delenv("PIPELINE_NO_PARALLEL", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 3)
+    monkeypatch.setattr(sys.modules[__name__], "_HEARD", [tmp_path / "heard"])
+    heard: list[tuple[str, dict[str, bytes]]] = []
+
+    def arrived(name: str, files: dict[str, bytes]) -> None:
+        heard.append((name, files))
+        (tmp_path / "heard").touch()
+
+    stages = [_waiting, _fast, _small]
+    heavy = frozenset({"test_parallel._waiting", "test_parallel._fast"})
+    files, _seconds, finish = run_stages(program, stages, heavy, meanwhile=_pause, arrived=arrived)
+    finish()
+    assert files["waited.txt"] == b"heard"
+    assert [name for name, _files in heard] == ["test_parallel._fast", "test_parallel._waiting"]
+    assert heard[0][1] == {"fast.pid": files["fast.pid"]}
+
+
 def test_a_build_leaves_nothing_beside_the_site_but_its_own(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
