@@ -14,6 +14,7 @@ from pathlib import Path
 from . import compiled_cache, digests, early_search, syscalls
 from .cache import cache_dir
 from .errors import ContentError, Problem
+from .joined import Content
 from .model import Program
 from .output_cache import cache_folder
 from .parallel import Early
@@ -22,7 +23,7 @@ from .records import field, record
 from .stage_names import WRITTEN_BY_WORKERS
 from .write import Staging, build_lock
 
-Outputs = dict[str, bytes]
+Outputs = dict[str, Content]
 
 
 @record
@@ -219,7 +220,7 @@ def _locked_build(
     written: set[str] = set()
     saved = None
 
-    def write_early(files: Outputs) -> None:
+    def write_early(files: Mapping[str, Content]) -> None:
         staging.put(files)
         written.update(files)
 

@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from . import digests
 from .errors import PipelineError
+from .joined import Content, Joined
 from .model import EditionInfo, Item, Program, SiteConfig
 from .output_cache import OutputCache
 from .parallel import after_result
@@ -29,7 +30,7 @@ PRODID = "-//pipeline//schedule calendar//EN"
 _FOLD_AT = 75
 
 
-def outputs(program: Program) -> dict[str, bytes]:
+def outputs(program: Program) -> dict[str, Content]:
     stamp = dtstamp(program)
     site = program.site
     # Each event goes into three files (the whole schedule, its edition, its own), so it is
@@ -59,10 +60,12 @@ def outputs(program: Program) -> dict[str, bytes]:
     everything = [entry for entries in built for entry in entries]
     needed = dict.fromkeys(z for entries in (everything, *built) for z in _zones(entries))
     zones = dict(zip(needed, cache.get_each(_vtimezone_of, (), list(needed)), strict=True))
-    whole = {"calendar.ics": _assemble(site.title, everything, zones)}
+    # The whole calendars are megabytes of the events' bytes: written from the pieces, never
+    # joined (joined.py).
+    whole: dict[str, Content] = {"calendar.ics": Joined(_parts(site.title, everything, zones))}
     for edition, entries in zip(program.editions, built, strict=True):
         name = f"{site.title}: {edition.info.name}"
-        whole[f"calendar/{edition.id}.ics"] = _assemble(name, entries, zones)
+        whole[f"calendar/{edition.id}.ics"] = Joined(_parts(name, entries, zones))
     after_result(cache.save)
     # The order the files were made in before the items' own files were cached.
     return {**whole, **files}
@@ -160,13 +163,22 @@ def _assemble(
     each subcomponent's lines, each line folded and CRLF-terminated, so concatenating the
     serialised parts in that order is byte for byte the same. `zones` holds VTIMEZONEs
     made already."""
+    return b"".join(_parts(name, entries, zones))
+
+
+def _parts(
+    name: str,
+    entries: list[tuple[EditionInfo, Item, bytes]],
+    zones: dict[tuple[str, int, int], bytes] | None = None,
+) -> list[bytes]:
+    """_assemble's pieces, in order."""
     parts = [_header(name)]
     for zone in _zones(entries):
         found = zones.get(zone) if zones is not None else None
         parts.append(found if found is not None else _vtimezone(*zone))
     parts += [data for _info, item, data in entries if item.start is not None]
     parts.append(b"END:VCALENDAR\r\n")
-    return b"".join(parts)
+    return parts
 
 
 def _header(name: str) -> bytes:

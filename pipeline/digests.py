@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import hashlib
 
+from .joined import Content, Joined
+
 # Smaller outputs are digested again: keeping them would cost more than it saves.
 WORTH_KEEPING = 1 << 16
 _known: dict[int, tuple[bytes, bytes]] = {}
 
 
-def sha256(data: bytes) -> bytes:
+def sha256(data: Content) -> bytes:
+    if isinstance(data, Joined):
+        return data.sha256()
     found = _known.get(id(data))
     # The entry holds the bytes object, so its id cannot be another object's meanwhile.
     if found is not None and found[0] is data:

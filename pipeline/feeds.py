@@ -9,6 +9,7 @@ from json.encoder import encode_basestring
 from typing import Any, NamedTuple
 
 from . import scratch
+from .joined import Content
 from .model import Edition, EditionInfo, Item, Link, Paper, Person, Program, SiteConfig
 from .output_cache import token
 from .parallel import after_result
@@ -29,7 +30,7 @@ from .text import sanitize_html
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
 
 
-def outputs(program: Program) -> dict[str, bytes]:
+def outputs(program: Program) -> dict[str, Content]:
     site = program.site
     # Each item's records are written straight as bytes (see below), and a rebuild takes
     # unchanged items' records from the files the last build wrote (splice.py); the documents
@@ -88,7 +89,7 @@ def _spliced(
     document: dict[str, Any],
     keys: list[str],
     record: Callable[[int], Text],
-) -> bytes:
+) -> Content:
     """dump() of `document` with its "items" list holding the records record(i) gives (each
     as dump() writes an item of that list), or their bytes in the last build's file.
 

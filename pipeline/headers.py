@@ -6,6 +6,7 @@ origin. Hosts that do not read `_headers` ignore it; docs/embedding.md says what
 
 from __future__ import annotations
 
+from .joined import Content
 from .model import Program
 
 # Asset URLs carry no content hash when the embeddable widget loads them (it cannot know the
@@ -46,5 +47,5 @@ def headers_file() -> str:
     return "\n".join(lines) + "\n"
 
 
-def outputs(_program: Program) -> dict[str, bytes]:
+def outputs(_program: Program) -> dict[str, Content]:
     return {"_headers": headers_file().encode("utf-8")}

@@ -15,6 +15,7 @@ or a stage called outside a build) every value is computed afresh.
 from __future__ import annotations
 
 import hashlib
+import mmap
 import os
 import sys
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -86,6 +87,29 @@ def previous_output(relative: str, sha256: bytes) -> bytes | None:
     if trees.proves(_previous_site, relative, sha256, status):
         return data
     return data if hashlib.sha256(data).digest() == sha256 else None
+
+
+def mapped_output(relative: str, sha256: bytes) -> mmap.mmap | None:
+    """previous_output(), mapped into memory rather than read: for a document whose old bytes
+    are only digested and written again (joined.py). The bytes are not copied, so they are
+    the file's until then: the build's lock keeps every other build from it, but not a hand
+    that edits dist/ meanwhile (a file cut short then ends the process, SIGBUS)."""
+    if _previous_site is None:
+        return None
+    try:
+        with open(os.path.join(_previous_site, relative), "rb") as handle:
+            status = os.fstat(handle.fileno())
+            if not status.st_size:
+                return None
+            mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    except (OSError, ValueError):
+        return None
+    if trees.proves(_previous_site, relative, sha256, status):
+        return mapped
+    if hashlib.sha256(mapped).digest() == sha256:
+        return mapped
+    mapped.close()
+    return None
 
 
 def stage_store(stage: str) -> Store | None:

@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import importlib
 import os
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from . import calendar, feeds, headers, scratch
 from .cache import cache_dir
+from .digests import sha256
+from .joined import Content
 from .model import Program
 from .output_cache import cache_folder
 from .parallel import Early, Sink, run_stages
@@ -30,7 +31,7 @@ Stage = Callable[[Program], "Outputs"]
 
 
 def static_assets(_program: Program) -> Outputs:
-    files = {
+    files: Outputs = {
         f"assets/{p.name}": p.read_bytes() for p in sorted(static_dir().iterdir()) if p.is_file()
     }
     files["assets/lunr.js"] = lunr_js().read_bytes()
@@ -66,7 +67,7 @@ def produce(
     stages: list[Stage] | None = None,
     save_also: Callable[[], None] | None = None,
     known_tokens: Iterable[tuple[object, str]] = (),
-    write_early: Callable[[Outputs], None] | None = None,
+    write_early: Callable[[Mapping[str, Content]], None] | None = None,
     sink: Sink | None = None,
     early: Early | None = None,
 ) -> tuple[Outputs, dict[str, Path], dict[str, float], Callable[[], None]]:
@@ -109,7 +110,7 @@ def produce(
         render_early(own)
         write({**own, **ready})
 
-    def write(files: Outputs) -> None:
+    def write(files: Mapping[str, Content]) -> None:
         if write_early is not None:
             began = time.perf_counter()
             write_early(files)
@@ -209,11 +210,7 @@ def _version_of(files: Outputs, prefix: str, sink: Sink | None = None) -> str:
     the sink's workers put."""
     from .build import asset_version
 
-    digests = {
-        name: hashlib.sha256(data).hexdigest()
-        for name, data in files.items()
-        if name.startswith(prefix)
-    }
+    digests = {name: sha256(data).hex() for name, data in files.items() if name.startswith(prefix)}
     if sink is not None:
         digests.update(sink.digests((prefix,)))
     return asset_version(digests)

@@ -17,10 +17,11 @@ from functools import partial
 from typing import Any, Generic, Protocol, TypeVar
 
 from .forks import Channel, Child, die_with_parent, one_way, ready, two_way
+from .joined import Content
 from .model import Program
 from .records import record
 
-Outputs = dict[str, bytes]
+Outputs = dict[str, Content]
 Stage = Callable[[Program], Outputs]
 T = TypeVar("T")
 

@@ -11,11 +11,12 @@ written afresh, which gives the same bytes.
 
 from __future__ import annotations
 
+import mmap
 from collections.abc import Callable, Sequence
-from typing import Any
 
 from . import digests
-from .output_cache import previous_output, stage_store
+from .joined import Content, Joined
+from .output_cache import mapped_output, stage_store
 from .records import record
 
 Text = tuple[bytes, ...]
@@ -46,41 +47,57 @@ class Splicer:
         separator: bytes,
         keys: Sequence[str],
         record: Callable[[int], Text],
-    ) -> bytes:
+    ) -> Content:
         """head, then the records (record(i) for keys[i], or its bytes in the last copy)
         joined by separator, then tail."""
         old = self._last_copy(name)
         known = self.last[name].records if old is not None else {}
         view = memoryview(old) if old is not None else memoryview(b"")
-        pieces: list[Any] = [head]
+        # Bytes, and [start, stop] runs of the last copy: records that lay side by side there,
+        # with the separator between them, make one run.
+        parts: list[bytes | list[int]] = [head]
         places: dict[str, tuple[int, int]] = {}
         at = len(head)
         for number, key in enumerate(keys):
             if number:
-                pieces.append(separator)
+                last = parts[-1]
+                stop = last[1] if isinstance(last, list) else -1
+                if stop >= 0 and view[stop : stop + len(separator)] == separator:
+                    last[1] = stop + len(separator)  # type: ignore[index]
+                else:
+                    parts.append(separator)
                 at += len(separator)
             span = known.get(key)
             if span is not None:
-                part: Any = view[span[0] : span[1]]
-                size = span[1] - span[0]
-                pieces.append(part)
+                start, stop = span
+                last = parts[-1]
+                before = start - len(separator)
+                if isinstance(last, list) and last[1] == start:
+                    last[1] = stop
+                elif last is separator and before >= 0 and view[before:start] == separator:
+                    parts[-1] = [before, stop]
+                else:
+                    parts.append([start, stop])
+                size = stop - start
             else:
                 text = record(number)
                 size = sum(map(len, text))
-                pieces += text
+                parts += text
             places[key] = (at, at + size)
             at += size
-        pieces.append(tail)
-        data = b"".join(pieces)
+        parts.append(tail)
+        pieces = [view[p[0] : p[1]] if isinstance(p, list) else p for p in parts]
+        # The last copy's runs are written from where they lie in it, never joined (joined.py).
+        data: Content = Joined(pieces, old) if old is not None else b"".join(pieces)
         if self.store is not None:
             self.written[name] = Written(digests.sha256(data), places)
         return data
 
-    def _last_copy(self, name: str) -> bytes | None:
+    def _last_copy(self, name: str) -> mmap.mmap | None:
         last = self.last.get(name)
         if last is None:
             return None
-        return previous_output(name, last.digest)
+        return mapped_output(name, last.digest)
 
     def save(self) -> None:
         if self.store is not None:

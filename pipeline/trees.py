@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from . import digests, scratch, syscalls
+from .joined import Content, Joined
 from .records import record
 
 # shutil is imported where used: everything a build imports before its early search worker
@@ -172,7 +173,7 @@ def save(out_dir: Path, trees: Mapping[TreeKey | None, Manifest]) -> None:
         path.unlink(missing_ok=True)
 
 
-def digest_of(data: bytes) -> str:
+def digest_of(data: Content) -> str:
     return digests.sha256(data).hex()
 
 
@@ -218,7 +219,7 @@ def walk(root: str) -> tuple[dict[str, os.stat_result], list[str]]:
 class Source:
     """What one file of the new tree is made from: bytes, or a file to copy."""
 
-    data: bytes | None
+    data: Content | None
     path: Path | None
 
     def size(self) -> int:
@@ -302,7 +303,7 @@ class Filler:
         except (FileNotFoundError, NotADirectoryError):
             return None
 
-    def put(self, files: Mapping[str, bytes], copies: Mapping[str, Path]) -> None:
+    def put(self, files: Mapping[str, Content], copies: Mapping[str, Path]) -> None:
         """Put these files (contents) and copies (source files)."""
         present, known, manifest = self.present, self.known, self.manifest
         current = self.current if self.current is not None else {}
@@ -379,7 +380,7 @@ class Filler:
             and self.current_exists
             and source.data is not None
         )
-        if unproven and self.same_as_current(previous, target, source.data or b""):
+        if unproven and self.same_as_current(previous, target, bytes(source.data or b"")):
             linked = os.lstat(target)
         if linked is not None:
             self.manifest[relative] = Written(
@@ -473,7 +474,10 @@ def _write(target: str, source: Source, digest: str) -> Written:
         # object costs a buffer and a status lookup of its own for each.
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
         try:
-            syscalls.write_all(fd, source.data)
+            if isinstance(source.data, Joined):
+                source.data.write(fd)
+            else:
+                syscalls.write_all(fd, source.data)
             if len(source.data) >= WRITEBACK_BYTES:
                 syscalls.start_writeback(fd)
             status = os.fstat(fd)

@@ -17,6 +17,7 @@ from typing import TypeVar
 
 from . import scratch, syscalls, trees
 from .errors import PipelineError
+from .joined import Content
 from .records import record
 
 # shutil is imported only where a rebuild does not go: every module imported costs each process
@@ -71,7 +72,7 @@ def build_lock(out_dir: Path) -> Iterator[None]:
 
 def write_tree(
     out_dir: Path,
-    files: Mapping[str, bytes],
+    files: Mapping[str, Content],
     copies: Mapping[str, Path],
     protect: Iterable[Path] = (),
 ) -> None:
@@ -136,7 +137,7 @@ class Staging:
         """Whether a worker running this stage puts its files itself (put_elsewhere)."""
         return stage in self.taken
 
-    def put_elsewhere(self, files: Mapping[str, bytes]) -> trees.Manifest:
+    def put_elsewhere(self, files: Mapping[str, Content]) -> trees.Manifest:
         """Put these files from another process (a forked worker, which inherited this
         staging folder); what it returns is for `merge` here."""
         # Should it fail, the staging folder is left to this process, which abandons it.
@@ -166,7 +167,7 @@ class Staging:
         manifest = self._guarded(self._filler).manifest
         return {name: entry.digest for name, entry in manifest.items() if name.startswith(prefixes)}
 
-    def put(self, files: Mapping[str, bytes], copies: Mapping[str, Path] | None = None) -> None:
+    def put(self, files: Mapping[str, Content], copies: Mapping[str, Path] | None = None) -> None:
         self._guarded(lambda: self._filler().put(files, copies or {}))
         self._flush_ahead()
 
@@ -265,7 +266,7 @@ class Elsewhere:
     known: trees.Manifest
     current: trees.Manifest | None
 
-    def put(self, files: Mapping[str, bytes]) -> trees.Manifest:
+    def put(self, files: Mapping[str, Content]) -> trees.Manifest:
         """Put the files, which lie under the prefixes Staging.elsewhere was given."""
         try:
             filler = _filler_in(
