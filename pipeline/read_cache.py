@@ -140,6 +140,15 @@ class FrontmatterStore:
     def keep(self, frontmatter: str, read: Frontmatter) -> None:
         self.fresh[_frontmatter_key(frontmatter)] = pickle.dumps(read, pickle.HIGHEST_PROTOCOL)
 
+    def kept_since(self, count: int) -> dict[bytes, bytes]:
+        """What `keep` was given after the first `count` (len(fresh) then): a forked reader's
+        share, which it hands back with its reads (read.py)."""
+        return dict(list(self.fresh.items())[count:])
+
+    def take(self, kept: dict[bytes, bytes]) -> None:
+        """Keep what kept_since gave in another process."""
+        self.fresh.update(kept)
+
     def save(self) -> None:
         if self.store is None or not self.fresh:
             return

@@ -208,6 +208,28 @@ def test_a_build_with_workers_saves_the_read_cache_for_the_next(
     assert seen == [target.relative_to(content).as_posix()]
 
 
+@pytest.mark.skipif((os.cpu_count() or 1) < 2, reason="workers need two cores")
+def test_the_frontmatter_forked_readers_parse_is_kept_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A first build large enough to read in forked workers keeps every file's frontmatter,
+    not only this process's share: the first rebuild after it parses none."""
+    from bench.generate import generate
+    from pipeline.parallel import MIN_ITEMS
+
+    monkeypatch.delenv("PIPELINE_NO_CACHE", raising=False)
+    monkeypatch.delenv("PIPELINE_NO_PARALLEL", raising=False)
+    monkeypatch.setattr(read_cache, "RACY_NANOSECONDS", 0)
+    content = generate(tmp_path / "site", MIN_ITEMS)
+    build(_options(content))
+    parsed = _read_frontmatters(monkeypatch)
+    files = sorted(content.rglob("*.md"))
+    for target in (files[0], files[len(files) // 2], files[-1]):
+        target.write_text(target.read_text(encoding="utf-8") + "\nEdited.\n", encoding="utf-8")
+    build(_options(content))
+    assert parsed == []
+
+
 def _read_frontmatters(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """The frontmatters parsed by PyYAML (not known already) by the builds that follow."""
     from pipeline import yaml_frontmatter
