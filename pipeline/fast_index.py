@@ -252,7 +252,9 @@ def weigh(fields: dict[str, int], postings: BuilderPostings) -> TermArrays:
     tf = postings.frequencies.astype(np.float64)
     # lunr.py counts a term's documents field by field: its postings in every field.
     with_term = np.bincount(term_number, minlength=len(met)).tolist()
-    idf_by_number = [math.log(1 + abs((count - n + 0.5) / (n + 0.5))) for n in with_term]
+    # Worked out once per document count: terms share a few hundred of them.
+    idf_of = {n: math.log(1 + abs((count - n + 0.5) / (n + 0.5))) for n in set(with_term)}
+    idf_by_number = list(map(idf_of.__getitem__, with_term))
     boost_by_field = np.asarray([fields[name] for name in field_names], dtype=np.float64)
     # lunr.py's idf * ((K1 + 1) * tf) / (norm + tf) * boost * 1, operation by operation in
     # its order, in place: the same floats, without a fresh array (and its pages) per step.
@@ -326,8 +328,11 @@ def _in_js_order(ids: list[int], vocabulary: Sequence[str]) -> list[int]:
     """The terms' ids sorted by their terms in JavaScript string order."""
     terms = [vocabulary[i] for i in ids]
     # Without an astral character the two orders agree, and comparing strings is cheaper than
-    # encoding each (a tenth of a rebuild's weighing at 1,000 items).
-    if not terms or max(map(max, filter(None, terms)), default="") <= "\uffff":
+    # encoding each (a tenth of a rebuild's weighing at 1,000 items). Told from the terms
+    # joined: ASCII, or as many UTF-16 code units as characters (C loops, 0.03 ms; the
+    # largest character of each term took 1 ms).
+    joined = "".join(terms)
+    if joined.isascii() or len(joined.encode("utf-16-le", "surrogatepass")) == 2 * len(joined):
         return [ids[n] for n in sorted(range(len(ids)), key=terms.__getitem__)]
     return sorted(ids, key=lambda i: _js_order(vocabulary[i]))
 
