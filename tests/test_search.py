@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipeline.build import BuildOptions, build, check
 from pipeline.cli import main
@@ -105,3 +108,49 @@ def test_search_command_without_a_build_says_what_to_do(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["search", "x", "--site", str(tmp_path)])
     assert result.exit_code == 1
     assert "run `pipeline build` first" in result.output
+
+
+def _ranges_term_by_term(terms: list[str], postings: list[int], budget: int) -> list[Any]:
+    """The rule search_shards._ranges follows, one term at a time: a run ends before the
+    first term that takes it past the budget, its first term aside."""
+    ranges, first, size = [], 0, 0
+    for number, term in enumerate(terms):
+        weight = len(term) + 12 + 9 * postings[number]
+        if number > first and size + weight > budget:
+            ranges.append((first, number))
+            first, size = number, 0
+        size += weight
+    if len(terms) > first or not ranges:
+        ranges.append((first, len(terms)))
+    return ranges
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.tuples(st.text(min_size=1, max_size=12), st.integers(0, 400)), max_size=60),
+    st.integers(1, 3000),
+)
+def test_term_ranges_are_cut_as_the_rule_says(terms: list[tuple[str, int]], budget: int) -> None:
+    import numpy as np
+
+    from pipeline.fast_index import TermArrays
+    from pipeline.search_shards import _ranges
+
+    width = 2
+    # Each term's postings split over the two fields, as the arrays hold them.
+    runs = [n for _term, count in terms for n in (count // 3, count - count // 3)]
+    starts = np.concatenate(([0], np.cumsum(runs, dtype=np.int64))).astype(np.int64)
+    index = TermArrays(
+        ("title", "body"),
+        1,
+        tuple(term for term, _count in terms),
+        tuple(range(len(terms))),
+        starts,
+        np.zeros(int(starts[-1]), dtype=np.int64),
+        np.zeros(int(starts[-1]), dtype=np.int64),
+    )
+    assert len(starts) == len(terms) * width + 1
+    expected = _ranges_term_by_term(
+        [term for term, _count in terms], [count for _term, count in terms], budget
+    )
+    assert _ranges(index, budget) == expected
