@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from bench.generate import generate
-from pipeline.build import BuildOptions, build
+from pipeline.build import BuildOptions, build, check
 from pipeline.cache import CACHE_DIR
 
 from .conftest import REPO
@@ -320,6 +320,44 @@ def test_page_digests_follow_what_a_context_holds() -> None:
         Context("A", date(2026, 1, 1), ("x",), "a2", "s1"),
     ):
         assert cache.digest(other) != first
+
+
+@pytest.mark.parametrize("shown", [0, 1, 2])
+def test_items_are_spliced_into_the_page_where_the_template_shows_them(
+    tmp_path: Path, shown: int
+) -> None:
+    """items_html leaves a mark in the page, replaced by the items' HTML once it is rendered:
+    what the template shows of them (once, twice, not at all) and where each lies come out as
+    if the HTML had been in the page all along."""
+    from jinja2 import DictLoader, Environment
+
+    from pipeline.page_cache import BAND_TYPES, PageCache
+
+    program = check(BuildOptions(content_dir=_sample(tmp_path)[0])).program
+    items = program.items[:3]
+    env = Environment(
+        loader=DictLoader({"item.html": "<li>{{ item.title }}{{ '!' if before_band }}</li>\n"}),
+        autoescape=True,
+    )
+    cache = PageCache("stand-in", env)
+
+    def render() -> str:
+        listed = cache.items_html("item.html", items)
+        return "<ul>\n" + "".join([listed] * shown) + "</ul>é\n"
+
+    data = cache.page("page.html", "index.html", "context", render)
+    assert isinstance(data, bytes)
+    bands = [n < 2 and items[n + 1].type in BAND_TYPES for n in range(3)]
+    template = env.get_template("item.html")
+    expected = "".join(
+        template.render(item=i, before_band=b) for i, b in zip(items, bands, strict=True)
+    )
+    assert data.decode() == "<ul>\n" + expected * shown + "</ul>é\n"
+    spans = cache.spans["page.html"]
+    assert len(spans) == (3 if shown else 0)
+    for key, (start, end) in spans.items():
+        assert data[start:end].decode().startswith("<li>")
+        assert key.split("\0")[1] in {cache.digest(i) for i in items}
 
 
 def test_an_edit_changes_the_search_version_only_and_only_on_listing_pages(
