@@ -22,7 +22,8 @@ import pickle
 from pathlib import Path
 from typing import Any
 
-from . import scratch
+from . import scratch, syscalls
+from .trees import WRITEBACK_BYTES
 
 CACHE_DIR = ".pipeline-cache"
 
@@ -118,6 +119,11 @@ def _write_signed(path: Path, version: bytes, pickled: bytes) -> bytes:
                 handle.write(signature)
                 handle.write(version)
                 handle.write(pickled)
+                if len(pickled) >= WRITEBACK_BYTES:
+                    # On its way to the disk now: the next build's sync (write.py), which
+                    # flushes whatever its file system holds unwritten, need not wait for it.
+                    handle.flush()
+                    syscalls.start_writeback(handle.fileno())
             os.replace(temporary, path)
         except BaseException:
             Path(temporary).unlink(missing_ok=True)
