@@ -39,16 +39,10 @@ def read_frontmatter(
         fail(node.start_mark.line + offset, f"frontmatter must be key: value pairs, not {kind}")
     walk = _Walk(offset, fail)
     walk.node(node, (), 1)
-    loader = _Loader("")
-    try:
-        data = loader.construct_document(node)
-    except yaml.YAMLError as exc:
-        fail(_yaml_line(exc, offset, frontmatter.count("\n")), _yaml_message(exc, frontmatter))
-    except RecursionError:
-        # A merge key (<<) chain can recurse in PyYAML's constructor; depth was capped already.
-        fail(offset, "frontmatter is nested too deeply")
-    finally:
-        loader.dispose()
+    # A merge key (<<) chain can recurse in PyYAML's constructor; depth was capped already.
+    data = _with_loader(
+        "", frontmatter, offset, fail, lambda loader: loader.construct_document(node)
+    )
     return data, walk.lines, walk.written
 
 
@@ -231,17 +225,26 @@ class _Read:
 
 
 def _compose(text: str, offset: int, fail: Any) -> yaml.Node | None:
-    loader = _Loader(text)
+    node: yaml.Node | None = _with_loader(
+        text, text, offset, fail, lambda loader: loader.get_single_node()
+    )
+    return node
+
+
+def _with_loader(
+    stream: str, frontmatter: str, offset: int, fail: Any, work: Callable[[_Loader], Any]
+) -> Any:
+    """work(a loader of `stream`), PyYAML's errors and a runaway recursion reported through
+    `fail` at their line in `frontmatter`."""
+    loader = _Loader(stream)
     try:
-        node: yaml.Node | None = loader.get_single_node()
-        return node
+        return work(loader)
     except yaml.YAMLError as exc:
-        fail(_yaml_line(exc, offset, text.count("\n")), _yaml_message(exc, text))
+        fail(_yaml_line(exc, offset, frontmatter.count("\n")), _yaml_message(exc, frontmatter))
     except RecursionError:
         fail(offset, "frontmatter is nested too deeply")
     finally:
         loader.dispose()
-    return None
 
 
 class _Walk:
