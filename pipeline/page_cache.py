@@ -12,7 +12,7 @@ back from dist/, checked against the digest, and given this build's stand-in at 
 a page missing or changed there is rendered again.
 
 A page that is rendered again (its listing changed) is made mostly of items that did not:
-with the bundled templates each item is rendered through `item_html`, which takes an item's
+with the bundled templates each item is rendered through `items_html`, which takes an item's
 HTML from where it lies in the same page of the last build (`Fragments`), keyed on the item's
 digest, its template and whether a break follows it. So an edit renders one item, not the
 thousand its listing page holds.
@@ -59,7 +59,7 @@ class WrittenPage:
 @record
 class Fragments:
     """Where each item's HTML lies in a page the last build wrote (SHA-256 `digest`): byte
-    offsets (start, end) under the item's key (PageCache.item_html)."""
+    offsets (start, end) under the item's key (PageCache._item)."""
 
     digest: bytes
     spans: dict[str, tuple[int, int]]
@@ -122,7 +122,7 @@ class PageCache:
             self.rendering, self.runs, self.found = None, [], None
 
     def items_html(self, template: str, items: Sequence[Item]) -> Markup:
-        """What the bundled listing and day pages show of a day's items: item_html of each in
+        """What the bundled listing and day pages show of a day's items: each item's HTML in
         turn, told whether a break or a lunch follows it. Looped here rather than in Jinja,
         where each of a listing page's thousand items cost several times as much.
 
@@ -140,13 +140,10 @@ class PageCache:
         )
         return Markup(f"{self.mark}{len(self.runs) - 1}\x00")
 
-    def item_html(self, template: str, item: Item, before_band: bool) -> str:
-        """What the bundled listing and day pages show of an item (`template` rendered for it),
-        from the last build's copy of the page being rendered when the item was there."""
-        return self._item(template, item, before_band)[1].decode("utf-8")
-
     def _item(self, template: str, item: Item, before_band: bool) -> tuple[str, bytes]:
-        assert self.rendering is not None, "item_html outside PageCache.page"
+        """What the bundled listing and day pages show of an item (`template` rendered for it)
+        as UTF-8, under its key: from the last build's copy of the page being rendered when
+        the item was there."""
         key = f"{template}\0{token(item)}\0{before_band:d}"
         span = self.found[0].get(key) if self.found is not None else None
         if span is not None:

@@ -291,7 +291,7 @@ def render_pages(
 ) -> dict[str, str | bytes]:
     """Every page; with a cache, each page whose context is unchanged since the last build is
     taken from it, and a page rendered again takes its unchanged items' HTML from the same page
-    of the last build (PageCache.item_html). A context may be DayPageInputs, made into the
+    of the last build (PageCache.items_html). A context may be DayPageInputs, made into the
     page's context only when the page is rendered. A page from the cache is UTF-8 bytes
     already; a page rendered is text."""
     out: dict[str, str | bytes] = {}
