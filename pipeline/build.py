@@ -264,13 +264,18 @@ def _locked_build(
     return BuildReport(report, options.out_dir, len(staging.manifest), size, timings)
 
 
+# How many hex digits an asset version has: pages are rendered before the search files' version
+# is known, with a stand-in for it, and where it will stand is worked out meanwhile.
+ASSET_VERSION_LENGTH = 10
+
+
 def asset_version(digests: Mapping[str, str]) -> str:
     """A short content hash, so browsers refetch assets exactly when they change: of each
     asset's name and SHA-256 (hex), which a worker that wrote its files itself reports."""
     digest = hashlib.sha256()
     for name in sorted(digests):
         digest.update(f"{name}\0{digests[name]}\n".encode())
-    return digest.hexdigest()[:10]
+    return digest.hexdigest()[:ASSET_VERSION_LENGTH]
 
 
 def _failure_summary(report: CheckReport) -> str:

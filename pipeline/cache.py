@@ -92,8 +92,17 @@ class Store:
 
     def replace(self, entries: dict[Any, Any]) -> None:
         """Write entries as the new base, with no journal."""
-        if _save_signed(self.path, self.version, entries):
+        signature = _save_signed(self.path, self.version, entries)
+        if signature:
             self.journal_path.unlink(missing_ok=True)
+        self.base_signature, self.base_keys, self.journal = signature, frozenset(entries), {}
+
+    def add(self, entries: dict[Any, Any]) -> None:
+        """Write entries as the journal of the base this store loaded or last wrote: the
+        next load gives them with the base's. Nothing is written without a base."""
+        if self.base_signature:
+            self.journal = dict(entries)
+            _write_signed(self.journal_path, self.version + self.base_signature, _pickled(entries))
 
 
 def _save_signed(path: Path, version: bytes, entries: dict[Any, Any]) -> bytes:

@@ -34,7 +34,7 @@ from markupsafe import Markup
 from . import digests
 from .model import Item
 from .output_cache import previous_output, stage_store, token
-from .records import fields, is_record, record
+from .records import fields, is_record, record, replace
 from .resources import templates_dir
 
 if TYPE_CHECKING:
@@ -77,14 +77,20 @@ class PageCache:
         self.store = stage_store("pages")
         found = self.store.load() if self.store is not None else {}
         pages, fragments = found.get("pages"), found.get("fragments")
-        self.last: dict[str, WrittenPage] = pages if isinstance(pages, dict) else {}
+        self.last: dict[str, WrittenPage] = dict(pages) if isinstance(pages, dict) else {}
         self.written: dict[str, WrittenPage] = {}
         # Fragments are keyed without the templates' sources: they hold only under the salt.
         same = found.get("salt") == self.salt
         self.last_fragments: dict[str, Fragments] = (
-            fragments if same and isinstance(fragments, dict) else {}
+            dict(fragments) if same and isinstance(fragments, dict) else {}
         )
+        _complete(self.last, self.last_fragments, found.get("held"), found.get("digests"))
         self.fragments: dict[str, Fragments] = {}
+        # name -> key of the pages `hold` noted, whose digests `finish` adds.
+        self.held: dict[str, str] = {}
+        self.held_length = 0
+        # name -> SHA-256 of each held page `finish` gave the version.
+        self.finished: dict[str, bytes] = {}
         self.memo: dict[int, tuple[object, str]] = {}
         # name -> key of every page this build made, to record once it is written.
         self.keys: dict[str, str] = {}
@@ -216,24 +222,56 @@ class PageCache:
         """The pages as written, the stand-in they were rendered with replaced by `version`;
         each is noted for the next build, with where the version stands in it."""
         stand_in, final = self.stand_in.encode(), version.encode()
-        shrink = len(stand_in) - len(final)
         written: dict[str, bytes] = {}
         for name, html in rendered.items():
             data = html.encode("utf-8") if isinstance(html, str) else html
-            found: list[int] = []
-            at = data.find(stand_in)
-            while at >= 0:
-                found.append(at)
-                at = data.find(stand_in, at + len(stand_in))
-            # Each earlier replacement shortened what comes before by `shrink` bytes.
-            places = [at - number * shrink for number, at in enumerate(found)]
-            written[name] = data = data.replace(stand_in, final)
+            written[name] = data.replace(stand_in, final)
             key = self.keys.get(name)
             if key is not None:
-                digest = digests.sha256(data)
-                self.written[key] = WrittenPage(digest, tuple(places), len(final))
-                self._note_fragments(name, digest, found, shrink)
+                self._note(name, key, data, len(final), digests.sha256(written[name]))
         return written
+
+    def hold(self, rendered: Mapping[str, bytes], version_length: int) -> None:
+        """Note pages that hold the stand-in before the search files' version is known, as
+        `record` would with a version `version_length` bytes long: where it will stand in
+        each, and where each page's items will lie. Only their digests wait for the version
+        (`finish`), so the cache can be saved (`save`) while the search stage still runs,
+        rather than once it is in, at the end of a rebuild's longest path."""
+        self.held_length = version_length
+        for name, data in rendered.items():
+            key = self.keys.get(name)
+            if key is not None:
+                self.held[name] = key
+                self._note(name, key, data, version_length, b"")
+
+    def finish(self, held: Mapping[str, bytes], version: str) -> dict[str, bytes]:
+        """The pages `hold` noted, the stand-in replaced by `version`. Their digests are added
+        to the cache `save` wrote, as its journal (cache.Store.add): a build that ends before
+        this leaves those pages out of the next build's cache, never wrong in it."""
+        final = version.encode()
+        assert len(final) == self.held_length or not self.held, "the length hold was told"
+        stand_in = self.stand_in.encode()
+        written = {name: data.replace(stand_in, final) for name, data in held.items()}
+        added = {name: digests.sha256(written[name]) for name in self.held if name in written}
+        if added and self.store is not None:
+            self.finished.update(added)
+            self.store.add({"digests": self.finished})
+        return written
+
+    def _note(self, name: str, key: str, data: bytes, length: int, digest: bytes) -> None:
+        """Note a page rendered with the stand-in (`data`), to be written with a version
+        `length` bytes long in its place, as `digest`."""
+        stand_in = self.stand_in.encode()
+        shrink = len(stand_in) - length
+        found: list[int] = []
+        at = data.find(stand_in)
+        while at >= 0:
+            found.append(at)
+            at = data.find(stand_in, at + len(stand_in))
+        # Each earlier replacement shortened what comes before by `shrink` bytes.
+        places = tuple(at - number * shrink for number, at in enumerate(found))
+        self.written[key] = WrittenPage(digest, places, length)
+        self._note_fragments(name, digest, found, shrink)
 
     def _note_fragments(self, name: str, digest: bytes, found: list[int], shrink: int) -> None:
         """Where the page's items lie in it as written, for the next build. A page taken whole
@@ -255,7 +293,12 @@ class PageCache:
 
     def save(self) -> None:
         if self.store is not None:
-            entries = {"pages": self.written, "fragments": self.fragments, "salt": self.salt}
+            entries = {
+                "pages": self.written,
+                "fragments": self.fragments,
+                "salt": self.salt,
+                "held": self.held,
+            }
             self.store.replace(entries)
 
     def digest(self, value: object) -> str:
@@ -288,6 +331,24 @@ class PageCache:
         # Anything else by its repr: a value whose repr does not show what it holds (an
         # object's address) only ever misses the cache.
         return token(value)
+
+
+def _complete(
+    pages: dict[str, WrittenPage], fragments: dict[str, Fragments], held: object, found: object
+) -> None:
+    """Give the pages a build saved before their digests were known (`held`: name -> key)
+    the digests its journal holds (`found`: name -> SHA-256); drop those it lacks."""
+    held = held if isinstance(held, dict) else {}
+    found = found if isinstance(found, dict) else {}
+    for name, key in held.items():
+        digest = found.get(name)
+        page, items = pages.pop(key, None), fragments.pop(name, None)
+        if not isinstance(digest, bytes):
+            continue
+        if isinstance(page, WrittenPage):
+            pages[key] = replace(page, digest=digest)
+        if isinstance(items, Fragments):
+            fragments[name] = replace(items, digest=digest)
 
 
 def _located(data: bytes, pieces: list[tuple[str, bytes]]) -> dict[str, tuple[int, int]]:

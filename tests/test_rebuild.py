@@ -470,3 +470,64 @@ def test_items_are_not_taken_from_a_page_changed_since_the_last_build(
     plain = tmp_path / "plain"
     build(BuildOptions(content_dir=content, out_dir=plain, config_path=config))
     assert _tree(out) == _tree(plain)
+
+
+@pytest.mark.parametrize("make", [_sample, _generated])
+@pytest.mark.parametrize("parallel", [False, True])
+def test_the_page_cache_is_saved_before_the_search_files_are_in(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, make: object, parallel: bool
+) -> None:
+    """The page cache is written while the search stage runs, its listing pages' digests
+    waiting for the search files' version; only those go in its journal, once it is in."""
+    from pipeline import cache, outputs
+
+    content, config = make(tmp_path)  # type: ignore[operator]
+    options = BuildOptions(content_dir=content, out_dir=tmp_path / "dist", config_path=config)
+    monkeypatch.delenv("PIPELINE_NO_CACHE", raising=False)
+    if not parallel:
+        monkeypatch.setenv("PIPELINE_NO_PARALLEL", "1")
+    else:
+        monkeypatch.delenv("PIPELINE_NO_PARALLEL", raising=False)
+    build(options)
+    happened: list[str] = []
+    write_signed, version_of = cache._write_signed, outputs._version_of
+
+    def writing(path: Path, *args: Any) -> bytes:
+        happened.append(path.name)
+        return write_signed(path, *args)
+
+    def versioning(files: Any, prefix: str, *args: Any) -> str:
+        happened.append(prefix)
+        return version_of(files, prefix, *args)
+
+    monkeypatch.setattr(cache, "_write_signed", writing)
+    monkeypatch.setattr(outputs, "_version_of", versioning)
+    _edit(content)
+    build(options)
+    order = [event for event in happened if event.startswith(("pages.", "search/"))]
+    assert order == ["pages.pickle", "search/", "pages.pickle.journal"]
+
+
+def test_a_listing_page_whose_digest_never_came_is_rendered_afresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A build that ends between saving the page cache and adding its listing pages' digests
+    (here: the journal lost) leaves those pages out of the cache: the next build renders
+    every item of them again, and writes what a plain build writes."""
+    content, config = _sample_with_day_pages(tmp_path)
+    out = tmp_path / "dist"
+    monkeypatch.delenv("PIPELINE_NO_CACHE", raising=False)
+    build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
+    journal = content.parent / CACHE_DIR / "pages.pickle.journal"
+    assert journal.exists()
+    journal.unlink()
+    items = _counting_item_renders(monkeypatch)
+    _edit(content)
+    build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
+    # The listing shows its items compactly: all of them are rendered again.
+    assert items.count("item_compact.html") > 1
+
+    monkeypatch.setenv("PIPELINE_NO_CACHE", "1")
+    plain = tmp_path / "plain"
+    build(BuildOptions(content_dir=content, out_dir=plain, config_path=config))
+    assert _tree(out) == _tree(plain)
