@@ -27,14 +27,17 @@ from . import references
 from .generate import generate
 
 SIZES = (100, 1000, 10_000)
-# A rebuild takes a tenth of a second at 1,000 items and the shared host's slow spells last
-# seconds: one run's median of three rebuilds was two of them in one spell (0.188 and 0.192
-# s, against 0.137-0.158 s in the day's other runs). The median of five needs three.
-REBUILDS = 5
 # Cold builds, each followed by lunr.js's build of the same index when references run: the two
 # sides of the build ratio see the same host, and a median of three each steadies it (one
 # day's single runs of lunr.js took 14.9-18.4 s for the same index).
 COLD_BUILDS = 3
+# Rebuilds after each cold build (before its lunr.js), each after an edit of its own: the two
+# sides of the rebuild ratio see the same host too. A rebuild takes a tenth of a second at
+# 1,000 items and the shared host's slow spells last seconds: five rebuilds made in a row,
+# after the cold builds, once fell all in one spell (0.152-0.179 s, 25.4% of the cold builds
+# made half a minute before), and a median of three once was two of them in one spell.
+REBUILDS_AFTER_COLD = 2
+REBUILDS = COLD_BUILDS * REBUILDS_AFTER_COLD
 
 
 def cold_build(content: Path, out: Path, config: Path, *how: str) -> dict[str, Any]:
@@ -87,7 +90,8 @@ def _discard_all(work: Path) -> None:
 
 
 def median_run(runs: list[dict[str, Any]]) -> dict[str, Any]:
-    """The run of median time, with every run's time beside it."""
+    """The run of median time (of an even number, the slower middle one), with every run's
+    time beside it."""
     ordered = sorted(runs, key=lambda run: float(run["seconds"]))
     return {**ordered[len(ordered) // 2], "runs": [run["seconds"] for run in runs]}
 
@@ -130,23 +134,20 @@ def run_size(count: int, work: Path, browser: bool, refs: bool) -> dict[str, Any
     source = root / "lunr-docs.json"
     if refs:
         _in_child("bench.references", content, out, config, source)
-    colds, references_built = [], []
+    colds, rebuilds, references_built = [], [], []
     for _ in range(COLD_BUILDS):
         _start_cold(root, out)
         colds.append(cold_build(content, out, config))
+        for _ in range(REBUILDS_AFTER_COLD):
+            edit_one(content)
+            rebuilds.append(cold_build(content, out, config))
         if refs:
             built = references.lunr_js(source)
             references_built.append({**built, "seconds": built["build"]})
     row["cold"] = median_run(colds)
+    row["rebuild"] = median_run(rebuilds)
     if refs:
         row["lunr_js"] = median_run(references_built)
-    # Rebuilds vary more with the host's load than cold builds: the median of REBUILDS, each
-    # after an edit of its own.
-    rebuilds = []
-    for _ in range(REBUILDS):
-        edit_one(content)
-        rebuilds.append(cold_build(content, out, config))
-    row["rebuild"] = median_run(rebuilds)
     row["resident"] = cold_build(content, out, config, "--resident", str(REBUILDS))
     row["index"] = folder_sizes(out / "search")
     row["manifest"] = sizes(out / "search" / "manifest.js")
