@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -140,3 +142,42 @@ def test_every_command_explains_itself_with_an_example(command: str) -> None:
     result = run(command, "--help")
     assert result.exit_code == 0
     assert "Example:" in result.output
+
+
+def _command(*args: str) -> subprocess.CompletedProcess[str]:
+    """The installed command's way in (`python -m pipeline`, as the console script: run())."""
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *args], capture_output=True, text=True, check=False
+    )
+
+
+def test_the_command_ends_with_its_code_and_all_its_output(site: Path) -> None:
+    """run() ends the process without tearing the interpreter down, once the command is
+    done: the exit code and every line the command printed still come out."""
+    out = site / "dist"
+    done = _command("build", "--content", str(site / "content"), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert f"Built {out}" in done.stderr and "Wrote " in done.stderr
+    assert (out / "index.html").is_file()
+    checked = _command("check", "--content", str(site / "content"), "--format", "json")
+    assert checked.returncode == 0
+    assert json.loads(checked.stdout)["ok"] is True
+    break_file(site)
+    failed = _command("build", "--content", str(site / "content"), "--out", str(out))
+    assert failed.returncode == 1
+    assert "06-broken.md" in failed.stderr and "nothing was written" in failed.stderr
+    assert ", version " in _command("--version").stdout
+    usage = _command("build", "--no-such-option")
+    assert usage.returncode == 2 and "No such option" in usage.stderr
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "printed"), [(None, 0, ""), (3, 3, ""), ("why", 1, "why\n")]
+)
+def test_an_exit_status_means_what_it_means_to_python(
+    status: object, code: int, printed: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from pipeline.cli import _exit_code
+
+    assert _exit_code(status) == code
+    assert capsys.readouterr().err == printed
