@@ -65,6 +65,16 @@ def _counting_renders(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return rendered
 
 
+def _assert_a_plain_build_writes_the_same(
+    monkeypatch: pytest.MonkeyPatch, content: Path, config: Path, out: Path, plain: Path
+) -> None:
+    """A build of the same content with no cache at all writes byte for byte what `out` holds."""
+    with monkeypatch.context() as patched:
+        patched.setenv("PIPELINE_NO_CACHE", "1")
+        build(BuildOptions(content_dir=content, out_dir=plain, config_path=config))
+    assert _tree(out) == _tree(plain)
+
+
 def _edit(content: Path) -> None:
     target = sorted(content.rglob("*.md"))[len(list(content.rglob("*.md"))) // 2]
     target.write_text(target.read_text(encoding="utf-8") + "\nEdited.\n", encoding="utf-8")
@@ -93,10 +103,7 @@ def test_rebuild_after_one_edit_equals_plain_build(
     build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
     _assert_manifest_holds(out)
 
-    monkeypatch.setenv("PIPELINE_NO_CACHE", "1")
-    plain = tmp_path / "plain"
-    build(BuildOptions(content_dir=content, out_dir=plain, config_path=config))
-    assert _tree(out) == _tree(plain)
+    _assert_a_plain_build_writes_the_same(monkeypatch, content, config, out, tmp_path / "plain")
 
 
 def _assert_manifest_holds(out: Path) -> None:
@@ -150,9 +157,7 @@ def test_spliced_documents_equal_a_plain_build(
         _damage_a_record(out)
         _edit(content)
     build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
-    monkeypatch.setenv("PIPELINE_NO_CACHE", "1")
-    build(BuildOptions(content_dir=content, out_dir=tmp_path / "plain", config_path=config))
-    assert _tree(out) == _tree(tmp_path / "plain")
+    _assert_a_plain_build_writes_the_same(monkeypatch, content, config, out, tmp_path / "plain")
 
 
 def test_a_damaged_cache_only_makes_a_cold_build(
@@ -167,9 +172,7 @@ def test_a_damaged_cache_only_makes_a_cold_build(
         path.write_bytes(data[:40] + bytes([data[40] ^ 1]) + data[41:])  # signature fails
     _edit(content)
     build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
-    monkeypatch.setenv("PIPELINE_NO_CACHE", "1")
-    build(BuildOptions(content_dir=content, out_dir=tmp_path / "plain", config_path=config))
-    assert _tree(out) == _tree(tmp_path / "plain")
+    _assert_a_plain_build_writes_the_same(monkeypatch, content, config, out, tmp_path / "plain")
 
 
 def test_a_changed_file_in_the_previous_site_is_rewritten(
@@ -207,9 +210,7 @@ def test_a_site_template_that_reads_the_page_is_rendered_whole(
     build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
     _edit(content)
     build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
-    monkeypatch.setenv("PIPELINE_NO_CACHE", "1")
-    build(BuildOptions(content_dir=content, out_dir=tmp_path / "plain", config_path=config))
-    assert _tree(out) == _tree(tmp_path / "plain")
+    _assert_a_plain_build_writes_the_same(monkeypatch, content, config, out, tmp_path / "plain")
     assert b"<!-- " in (out / "index.html").read_bytes()
 
 
@@ -235,10 +236,7 @@ def test_the_page_cache_renders_again_only_the_pages_an_edit_touches(
     assert 1 <= len(rendered) <= 2 < len(pages), rendered
     assert all(name.endswith(".html") for name in rendered)
 
-    monkeypatch.setenv("PIPELINE_NO_CACHE", "1")
-    plain = tmp_path / "plain"
-    build(BuildOptions(content_dir=content, out_dir=plain, config_path=config))
-    assert _tree(out) == _tree(plain)
+    _assert_a_plain_build_writes_the_same(monkeypatch, content, config, out, tmp_path / "plain")
 
 
 def test_an_edit_re_renders_its_own_day_page_not_the_other_days_of_its_edition(
@@ -260,10 +258,7 @@ def test_an_edit_re_renders_its_own_day_page_not_the_other_days_of_its_edition(
     build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
     assert sorted(rendered) == ["edition-frugal-ml-25.html", "frugal-ml-25-2025-05-12.html"]
 
-    monkeypatch.setenv("PIPELINE_NO_CACHE", "1")
-    plain = tmp_path / "plain"
-    build(BuildOptions(content_dir=content, out_dir=plain, config_path=config))
-    assert _tree(out) == _tree(plain)
+    _assert_a_plain_build_writes_the_same(monkeypatch, content, config, out, tmp_path / "plain")
 
 
 def test_a_page_taken_whole_from_the_last_build_is_not_digested_again(
@@ -439,11 +434,9 @@ def test_a_page_rendered_again_renders_only_the_edited_item(
         day = (out / "frugal-ml-25-2025-05-12.html").read_bytes()
         assert b"Renamed " * (edit + 1) in day and b"Renamed " * (edit + 2) not in day
 
-        monkeypatch.setenv("PIPELINE_NO_CACHE", "1")
-        plain = tmp_path / f"plain-{edit}"
-        build(BuildOptions(content_dir=content, out_dir=plain, config_path=config))
-        monkeypatch.delenv("PIPELINE_NO_CACHE")
-        assert _tree(out) == _tree(plain)
+        _assert_a_plain_build_writes_the_same(
+            monkeypatch, content, config, out, tmp_path / f"plain-{edit}"
+        )
 
 
 def test_items_are_not_taken_from_a_page_changed_since_the_last_build(
@@ -466,10 +459,7 @@ def test_items_are_not_taken_from_a_page_changed_since_the_last_build(
     build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
     assert items.count("item.html") > 1
 
-    monkeypatch.setenv("PIPELINE_NO_CACHE", "1")
-    plain = tmp_path / "plain"
-    build(BuildOptions(content_dir=content, out_dir=plain, config_path=config))
-    assert _tree(out) == _tree(plain)
+    _assert_a_plain_build_writes_the_same(monkeypatch, content, config, out, tmp_path / "plain")
 
 
 @pytest.mark.parametrize("make", [_sample, _generated])
@@ -527,7 +517,4 @@ def test_a_listing_page_whose_digest_never_came_is_rendered_afresh(
     # The listing shows its items compactly: all of them are rendered again.
     assert items.count("item_compact.html") > 1
 
-    monkeypatch.setenv("PIPELINE_NO_CACHE", "1")
-    plain = tmp_path / "plain"
-    build(BuildOptions(content_dir=content, out_dir=plain, config_path=config))
-    assert _tree(out) == _tree(plain)
+    _assert_a_plain_build_writes_the_same(monkeypatch, content, config, out, tmp_path / "plain")
