@@ -10,7 +10,7 @@ import argparse
 import tempfile
 from pathlib import Path
 
-from pipeline.search_shards import read_shards
+from pipeline.search_files import read_shards
 
 from .browser import measure_site
 from .run import cold_build, folder_sizes, sizes

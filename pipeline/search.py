@@ -12,8 +12,8 @@ from lunr.query import Query
 
 from .fast_index import serialize
 from .records import record
+from .search_files import read_shards
 from .search_index import FIELD_ALIASES, refs, register_pipeline_functions
-from .search_shards import read_shards
 from .tokens import fold, stop_words, word_pattern
 
 _FIELD_PREFIX = regex.compile(r"^([A-Za-z]+):(.*)$", regex.S)

@@ -1,48 +1,43 @@
-"""Build the prebuilt Lunr index (lunr.py's, byte for byte) that lunr.js loads in the page, plus its
-result cards."""
+"""The search stage: the prebuilt Lunr index (lunr.py's, byte for byte) that lunr.js loads in the
+page, cut into the files it loads a query at a time, plus its result cards.
+
+A rebuild patches the last build's index without importing numpy (search_light.py) where it
+can; otherwise, and on a first build, every posting is weighed afresh (search_full.py).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from functools import partial
+from typing import TYPE_CHECKING, Any
 
-from .fast_index import (
-    FieldCounts,
-    document_counts,
-    known_words,
-    learn_words,
-    serialize,
-    term_index,
-    weigh,
-)
 from .layout import uses_day_pages
-from .model import Item, Paper, Program
+from .model import Item, Program
 from .output_cache import stage_store, token
 from .parallel import after_result
 from .records import record
-from .search_shards import front_coded, json_text, shard_files
-from .search_state import (
+from .search_docs import (
+    FIELD_ALIASES,
+    FIELDS,
     ItemSearch,
-    SearchState,
-    assemble,
-    compacted,
-    for_saving,
-    from_saved,
+    SearchDoc,
+    item_search,
+    refs,
+    search_docs,
+    to_ref,
 )
+from .search_files import front_coded
+from .search_light import LightState, rebuilt
+from .search_terms import FieldCounts, known_words, learn_words
 from .stemmer import lunr_stemmer
-from .tokens import FOLD_LABEL, fold_accents, known_stop_words, learn_stop_words, words
+from .tokens import FOLD_LABEL, fold_accents, known_stop_words, learn_stop_words
 
-# Field name → boost: a hit in a title counts most, then names, affiliations, then the rest.
-FIELDS: dict[str, int] = {"title": 10, "names": 5, "affiliation": 3, "text": 1}
-# What a person may type before a colon to search one field.
-FIELD_ALIASES: dict[str, str] = {
-    "title": "title",
-    "speaker": "names", "speakers": "names", "author": "names", "authors": "names",
-    "name": "names", "by": "names", "moderator": "names", "panelist": "names",
-    "affiliation": "affiliation", "affil": "affiliation", "org": "affiliation",
-    "abstract": "text", "bio": "text", "text": "text",
-}  # fmt: skip
-SNIPPET_CHARS = 240
+if TYPE_CHECKING:
+    from .search_full import FullStage
+
+# Re-exported: tests and the command read them from here.
+__all__ = ["FIELDS", "FIELD_ALIASES", "SearchDoc", "_item_search", "refs", "search_docs", "to_ref"]
+_item_search = item_search
 
 
 def register_pipeline_functions() -> None:
@@ -57,24 +52,6 @@ def register_pipeline_functions() -> None:
     Pipeline.registered_functions["stemmer"] = lunr_stemmer
 
 
-@record
-class SearchDoc:
-    """One searchable thing (an item or a paper) and the card the page shows for it."""
-
-    id: str
-    kind: str
-    fields: dict[str, list[str]]
-    card: dict[str, Any]
-
-
-def search_docs(program: Program) -> list[SearchDoc]:
-    docs: list[SearchDoc] = []
-    for item in program.items:
-        docs.append(_item_doc(item))
-        docs.extend(_paper_doc(item, paper) for paper in item.papers)
-    return docs
-
-
 def build_index(
     docs: list[SearchDoc], counts: list[dict[str, FieldCounts]] | None = None
 ) -> dict[str, Any]:
@@ -84,12 +61,10 @@ def build_index(
     (`build_index_reference`) in a fraction of the time. `counts`, when given, holds what
     fast_index.document_counts makes of each doc's fields.
     """
+    from .fast_index import serialize, term_index
+
     index = term_index(FIELDS, [doc.fields for doc in docs], counts)
     return serialize(index, refs(index.document_count))
-
-
-def refs(count: int) -> list[str]:
-    return [to_ref(position) for position in range(count)]
 
 
 def _js_order(entry: list[Any]) -> bytes:
@@ -131,7 +106,7 @@ class SearchInputs:
 
 def outputs(program: Program) -> dict[str, bytes]:
     """search/: the manifest, the term ranges and the cards the page loads as a query needs them
-    (search_shards)."""
+    (search_files)."""
     stage = SearchStage()
     items = program.items
     tokens = [token(item) for item in items] if stage.caching else [""] * len(items)
@@ -143,159 +118,74 @@ class SearchStage:
     """The search stage, made ready: the last build's state loaded (when this build caches).
 
     What each item gives the search depends on the item alone: a rebuild takes it from the
-    last build's state for the items whose token it has (search_state.py), and weighs the whole
-    afresh. Made ready apart from the Program, so that a worker can do it while the content is
-    read (early_search.py)."""
+    last build's state for the items whose token it has, and patches the index (search_light)
+    or weighs it whole (search_full). Made ready apart from the Program, so that a worker can
+    do it while the content is read (early_search.py)."""
 
     def __init__(self) -> None:
         self.store = stage_store("search")
-        self.previous: SearchState | None = None
+        self.light: LightState | None = None
         self.known_ranges: dict[str, str] = {}
-        self.memo: dict[str, Any] = {}
+        self.full: FullStage | None = None
         if self.store is not None:
             stored = self.store.load()
             found = stored.get("state")
-            self.previous = from_saved(found) if isinstance(found, SearchState) else None
-            self.known_ranges = stored.get("ranges") or {}
-            self.memo = {"rows": stored.get("rows")}
-            words = stored.get("words")
-            if isinstance(words, dict):
-                learn_words(words)
-            stops = stored.get("stop_words")
-            if isinstance(stops, frozenset):
-                learn_stop_words(stops)
+            if isinstance(found, LightState):
+                self.light = found
+                self.known_ranges = stored.get("ranges") or {}
+                words = stored.get("words")
+                if isinstance(words, dict):
+                    learn_words(words)
+                stops = stored.get("stop_words")
+                if isinstance(stops, frozenset):
+                    learn_stop_words(stops)
 
     @property
     def caching(self) -> bool:
         return self.store is not None
 
     def missing(self, tokens: Sequence[str]) -> list[int]:
-        """The positions of the items whose part the last build's state lacks."""
-        known = set(self.previous.item_tokens) if self.previous is not None else set()
-        return [number for number, token in enumerate(tokens) if token not in known]
+        """The positions of the items whose part the last build's states lack."""
+        if self.light is not None:
+            changed = self.light.changed_items(tokens)
+            if changed is not None:
+                return changed
+        return self._full().missing(tokens)
+
+    def _full(self) -> FullStage:
+        if self.full is None:
+            from .search_full import FullStage  # numpy, imported only here
+
+            self.full = FullStage(self.store, self.light, self.known_ranges)
+        return self.full
 
     def outputs(self, inputs: SearchInputs, items: Sequence[Item | None]) -> dict[str, bytes]:
         """The search files; items[n] may be None where `missing` did not name n."""
-        state = assemble(list(FIELDS), items, inputs.tokens, _described, self.previous)
-        index = weigh(FIELDS, state.postings)
-        # The manifest's term list changes only with the site's vocabulary: each range's text
-        # is kept under the terms it codes.
-        ranges: dict[str, str] = {}
-        known_ranges = self.known_ranges
+        edition_names = dict(inputs.editions)
+        light, store = self.light, self.store
+        if light is not None and store is not None:
+            ranges: dict[str, str] = {}
+            known_ranges = self.known_ranges
 
-        def coded(terms: list[str]) -> str:
-            key = "\n".join(terms)
-            text = ranges[key] = known_ranges.get(key) or front_coded(terms)
-            return text
+            def coded(terms: list[str]) -> str:
+                key = "\n".join(terms)
+                text = ranges[key] = known_ranges.get(key) or front_coded(terms)
+                return text
 
-        files = shard_files(
-            index,
-            state.card_texts,
-            state.meta,
-            FIELD_ALIASES,
-            dict(inputs.editions),
-            inputs.day_pages,
-            coded,
-            self.memo,
+            made = rebuilt(
+                light, inputs.tokens, items.__getitem__, edition_names, inputs.day_pages, coded
+            )
+            if made is not None:
+                files, kept = made
+                vocabulary = {"words": known_words(), "stop_words": known_stop_words()}
+                after_result(lambda: store.replace({"state": kept, "ranges": ranges, **vocabulary}))
+                return files
+        return self._full().outputs(
+            inputs.tokens, partial(_described, items), edition_names, inputs.day_pages
         )
-        store = self.store
-        if store is not None:
-            rows = self.memo.get("rows")
-            vocabulary = {"words": known_words(), "stop_words": known_stop_words()}
-
-            def save() -> None:
-                kept = for_saving(compacted(state, len(index.terms)))
-                store.replace({"state": kept, "ranges": ranges, "rows": rows, **vocabulary})
-
-            # Off the build's path when in a worker: after its files are handed over.
-            after_result(save)
-        return files
 
 
-def _described(item: Item | None) -> ItemSearch:
+def _described(items: Sequence[Item | None], number: int) -> ItemSearch:
+    item = items[number]
     assert item is not None, "an item the search state lacks was not handed over"
-    return _item_search(item)
-
-
-def _item_search(item: Item) -> ItemSearch:
-    docs = [_item_doc(item), *(_paper_doc(item, paper) for paper in item.papers)]
-    return ItemSearch(
-        tuple(json_text(d.card) for d in docs),
-        tuple(
-            (1 if d.kind == "item" else 0, d.card["edition"], d.card["type"], d.card["start"][:10])
-            for d in docs
-        ),
-        tuple(document_counts(d.fields, list(FIELDS)) for d in docs),
-    )
-
-
-def to_ref(position: int) -> str:
-    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
-    out = ""
-    while True:
-        position, remainder = divmod(position, 36)
-        out = digits[remainder] + out
-        if not position:
-            return out
-
-
-def _tokens(*texts: str) -> list[str]:
-    return [word for text in texts if text for word in words(text)]
-
-
-def _item_doc(item: Item) -> SearchDoc:
-    people = item.people
-    paper_text = [f"{p.title} {p.authors_text}" for p in item.papers]
-    fields = {
-        "title": _tokens(item.title),
-        "names": _tokens(*(p.name for p in people)),
-        "affiliation": _tokens(*(p.affiliation for p in people)),
-        "text": _tokens(item.abstract_text, item.bio_text, *paper_text),
-    }
-    card = {
-        "id": item.id,
-        "kind": "item",
-        "type": item.type,
-        "label": item.type_label,
-        "edition": item.edition,
-        "title": item.title,
-        "people": "; ".join(_person_line(p.name, p.affiliation) for p in people),
-        "start": item.start.isoformat() if item.start else "",
-        "end": item.end.isoformat() if item.end else "",
-        "snippet": _snippet(item.abstract_text or " ".join(paper_text)),
-    }
-    return SearchDoc(item.id, "item", fields, card)
-
-
-def _paper_doc(item: Item, paper: Paper) -> SearchDoc:
-    fields = {
-        "title": _tokens(paper.title),
-        "names": _tokens(*paper.authors),
-        "affiliation": _tokens(paper.affiliation),
-        "text": _tokens(item.title),
-    }
-    card = {
-        "id": paper.id,
-        "kind": "paper",
-        "type": item.type,
-        "label": "Paper",
-        "edition": item.edition,
-        "title": paper.title,
-        "people": _person_line(paper.authors_text, paper.affiliation),
-        "start": item.start.isoformat() if item.start else "",
-        "end": item.end.isoformat() if item.end else "",
-        "snippet": f"In {item.title}",
-        "parent": item.id,
-    }
-    return SearchDoc(paper.id, "paper", fields, card)
-
-
-def _person_line(name: str, affiliation: str) -> str:
-    return f"{name} ({affiliation})" if affiliation else name
-
-
-def _snippet(text: str) -> str:
-    if len(text) <= SNIPPET_CHARS:
-        return text
-    cut = text[:SNIPPET_CHARS].rsplit(" ", 1)[0]
-    return cut + "…"
+    return item_search(item)

@@ -17,24 +17,16 @@ from typing import TypeVar
 
 import numpy as np
 
-from .fast_index import BuilderPostings, FieldCounts, builder_postings
+from .fast_index import BuilderPostings, builder_postings
 from .records import record, replace
-from .search_shards import DocMeta
+from .search_docs import ItemSearch
+from .search_files import DocMeta
 
 T = TypeVar("T")
 # A vocabulary is cut down once it holds more than this many times the terms present, plus
 # the slack.
 VOCABULARY_FACTOR = 2
 VOCABULARY_SLACK = 1000
-
-
-@record
-class ItemSearch:
-    """What one item gives the search, per document (the item, then its papers)."""
-
-    card_texts: tuple[str, ...]
-    meta: tuple[DocMeta, ...]
-    counts: tuple[dict[str, FieldCounts], ...]
 
 
 @record
@@ -172,37 +164,6 @@ def _add_fresh(
         parts.meta.extend(item.meta)
     parts.documents += len(counts)
     parts.postings += len(made.term_ids)
-
-
-def for_saving(state: SearchState) -> SearchState:
-    """The state as it is saved: each array in the smallest integer type its values fit, as
-    a rebuild loads it and a build writes it again."""
-    return _with_arrays(state, _narrowest)
-
-
-def from_saved(state: SearchState) -> SearchState:
-    """A state as saved, its arrays back in the types the arithmetic here expects."""
-    return _with_arrays(state, lambda values: values.astype(np.int32))
-
-
-def _narrowest(values: np.ndarray) -> np.ndarray:
-    if not len(values):
-        return values
-    low, high = int(values.min()), int(values.max())
-    return values.astype(np.result_type(np.min_scalar_type(low), np.min_scalar_type(high)))
-
-
-def _with_arrays(state: SearchState, change: Callable[[np.ndarray], np.ndarray]) -> SearchState:
-    source = state.postings
-    postings = replace(
-        source,
-        term_ids=change(source.term_ids),
-        field_of=source.field_of.astype(np.int8),
-        document_of=change(source.document_of),
-        frequencies=change(source.frequencies),
-        lengths=change(source.lengths),
-    )
-    return replace(state, postings=postings)
 
 
 def compacted(state: SearchState, terms_present: int) -> SearchState:

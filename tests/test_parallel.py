@@ -282,7 +282,7 @@ def test_the_search_stage_imports_numpy_without_starting_threads() -> None:
     # OpenBLAS starts a spinning thread per core as numpy loads: on two cores it took 95 ms
     # of the core the other stages run on. The package asks it for none.
     env = {k: v for k, v in os.environ.items() if k != "OPENBLAS_NUM_THREADS"}
-    count = "import os, pipeline.search_index; print(len(os.listdir('/proc/self/task')))"
+    count = "import os, pipeline.search_full; print(len(os.listdir('/proc/self/task')))"
     done = subprocess.run(
         [sys.executable, "-c", count], env=env, capture_output=True, text=True, check=True
     )

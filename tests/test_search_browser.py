@@ -194,13 +194,13 @@ def test_a_large_site_searches_in_a_worker_and_ranks_the_same(
 ) -> None:
     """A site whose manifest asks for a worker answers from assets/search-worker.js, over
     http, with the same rankings as Python; any document count can be made to ask."""
-    from pipeline import search_shards
+    from pipeline import search_files
 
     from .conftest import CORPUS, REPO
 
     if not CORPUS.is_dir():
         pytest.skip(f"{CORPUS} is absent")
-    monkeypatch.setattr(search_shards, "WORKER_MIN_DOCUMENTS", 1)
+    monkeypatch.setattr(search_files, "WORKER_MIN_DOCUMENTS", 1)
     site = tmp_path / "dist"
     config = REPO / "examples" / "emc2.toml"
     build(BuildOptions(content_dir=CORPUS, out_dir=site, config_path=config, keep_going=True))

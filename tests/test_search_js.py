@@ -150,13 +150,13 @@ def _python_rankings(site: Path, queries: list[str]) -> list[list[str]]:
 
 def _corpus_in_small_ranges(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> BuildOptions:
     """The corpus built into tmp_path/dist, its index cut into ranges of 2 kB loaded on demand."""
-    from pipeline import search_shards
+    from pipeline import search_files
     from pipeline.build import BuildOptions, build
 
     if not CORPUS.is_dir():
         pytest.skip(f"{CORPUS} is absent")
-    monkeypatch.setattr(search_shards, "RANGE_BYTES", 2_000)
-    monkeypatch.setattr(search_shards, "PREFETCH_MAX_BYTES", 0)
+    monkeypatch.setattr(search_files, "RANGE_BYTES", 2_000)
+    monkeypatch.setattr(search_files, "PREFETCH_MAX_BYTES", 0)
     config = REPO / "examples" / "emc2.toml"
     options = BuildOptions(
         content_dir=CORPUS, out_dir=tmp_path / "dist", config_path=config, keep_going=True
@@ -233,7 +233,7 @@ def test_within_one_edit_is_lunr_js_fuzzy_matching() -> None:
 
 
 def test_front_coded_terms_decode_the_same_in_both_languages() -> None:
-    from pipeline.search_shards import front_coded, front_decoded
+    from pipeline.search_files import front_coded, front_decoded
 
     terms = sorted(
         ["", "a", "ab", "abc", "abd", "b", "x" * 50, "x" * 51 + "y", "é", "éa", "日本", "日本語",
@@ -309,7 +309,7 @@ def test_site_scores_are_lunr_js_scores_bit_for_bit(
 def test_a_small_site_is_prefetched_in_fewer_larger_files(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    from pipeline import search_shards
+    from pipeline import search_files
     from pipeline.build import BuildOptions, build
 
     def built(name: str) -> tuple[dict[str, Any], int, int]:
@@ -320,13 +320,13 @@ def test_a_small_site_is_prefetched_in_fewer_larger_files(
         count = len(list((out / "search" / "terms").iterdir()))
         return manifest, count, len(list((out / "search" / "cards").iterdir()))
 
-    monkeypatch.setattr(search_shards, "RANGE_BYTES", 500)
+    monkeypatch.setattr(search_files, "RANGE_BYTES", 500)
     small, small_ranges, small_cards = built("small")
-    monkeypatch.setattr(search_shards, "PREFETCH_MAX_BYTES", 0)
+    monkeypatch.setattr(search_files, "PREFETCH_MAX_BYTES", 0)
     large, large_ranges, large_cards = built("large")
     assert small["prefetch"] is True and large["prefetch"] is False
-    assert small["cardsPerFile"] == search_shards.PREFETCHED_CARDS_PER_FILE
-    assert large["cardsPerFile"] == search_shards.CARDS_PER_FILE
+    assert small["cardsPerFile"] == search_files.PREFETCHED_CARDS_PER_FILE
+    assert large["cardsPerFile"] == search_files.CARDS_PER_FILE
     assert small_ranges < large_ranges and small_cards <= large_cards
     assert len(small["ranges"]) == small_ranges and len(large["ranges"]) == large_ranges
 

@@ -21,9 +21,10 @@ from pipeline.fast_index import weigh
 from pipeline.model import Item
 from pipeline.output_cache import token
 from pipeline.records import replace
+from pipeline.search_full import _search_state, light_state
 from pipeline.search_index import FIELD_ALIASES, FIELDS, _item_search
 from pipeline.search_shards import shard_files
-from pipeline.search_state import SearchState, assemble, compacted, for_saving, from_saved
+from pipeline.search_state import SearchState, assemble, compacted
 
 from .test_search import FIXTURE
 
@@ -85,9 +86,9 @@ def test_a_state_carried_through_edits_gives_the_cold_files(
     reused, partly = 0, 0
     for _ in range(40):
         items = _edits(items, rng)
-        # Each state goes through what saving and loading it does.
-        saved = pickle.loads(pickle.dumps(for_saving(state)))
-        state = _state(items, from_saved(saved))
+        # Each state goes through what saving and loading it does: kept as a LightState.
+        kept = light_state(state, weigh(FIELDS, state.postings), tuple(memo["rows"][4]))
+        state = _state(items, _search_state(pickle.loads(pickle.dumps(kept))))
         memo = pickle.loads(pickle.dumps(memo))
         before = memo["rows"][0]
         made.clear()
@@ -230,8 +231,8 @@ def test_a_rebuild_maps_the_words_it_has_seen_without_lunr_or_the_stemmer(
 
 def test_a_search_file_is_measured_as_it_is_written() -> None:
     """Whether a site's search files are small enough to prefetch is decided on their size cut
-    small, measured without making them (search_shards._list_script_size)."""
-    from pipeline.search_shards import _list_script_size, _script_of
+    small, measured without making them (search_files._list_script_size)."""
+    from pipeline.search_files import _list_script_size, _script_of
 
     lists: list[list[str]] = [
         [],
