@@ -151,23 +151,28 @@ def light_state(state: SearchState, index: TermArrays, rows: tuple[str, ...]) ->
     first[first == len(postings.term_ids)] = ABSENT
     document_postings = np.searchsorted(postings.document_of, np.arange(documents + 1), side="left")
     assert index.frequencies is not None
+    # Kept in the narrowest type their values fit, as they are loaded and saved each rebuild;
+    # a patch that would not fit them leaves the build to the full weighing.
+    term_type = _narrow(len(vocabulary))
+    document_type = _narrow(documents)
+    frequency_type = _narrow(int(postings.frequencies.max(initial=0)) + 1)
     return LightState(
         item_tokens=state.item_tokens,
         item_documents=_array("q", state.item_documents),
         item_postings=_array("q", state.item_postings),
         document_postings=_array("q", document_postings),
         vocabulary=vocabulary,
-        term_ids=_array("i", postings.term_ids),
+        term_ids=_array(term_type, postings.term_ids),
         field_of=_array("b", postings.field_of),
-        frequencies=_array("i", postings.frequencies),
+        frequencies=_array(frequency_type, postings.frequencies),
         lengths=_array("i", postings.lengths.reshape(-1)),
         term_postings=_array("q", counts),
         first=_array("q", first),
         order=tuple(order.tolist()),
         numbers=array("q", index.numbers),
         run_starts=_array("q", index.starts),
-        positions=_array("i", index.positions),
-        tfs=_array("i", index.frequencies),
+        positions=_array(document_type, index.positions),
+        tfs=_array(frequency_type, index.frequencies),
         weights=_array("i", index.weights),
         rows=rows,
         card_texts=state.card_texts,
@@ -186,6 +191,11 @@ def _array(typecode: str, values: np.ndarray) -> array[int]:
     out = array(typecode)
     out.frombytes(np.ascontiguousarray(values, dtype=np.dtype(typecode)).tobytes())
     return out
+
+
+def _narrow(bound: int) -> str:
+    """The array type of the values below `bound` (and at least 0): 16 bits where they fit."""
+    return "H" if bound <= 1 << 16 else "i"
 
 
 def _floats(values: np.ndarray) -> array[float]:
@@ -209,6 +219,7 @@ def _tolerances(
     slope = weight * K1 * B * length / (average² (norm + tf)), and keeps its rounding while it
     moves less than its distance to the nearest rounding step."""
     assert index.frequencies is not None
+    tf_bound = int(index.frequencies.max(initial=0)) + 1
     runs = np.repeat(np.arange(len(index.starts) - 1), np.diff(index.starts))
     field = runs % WIDTH
     term_ids = order[runs // WIDTH]
@@ -260,11 +271,11 @@ def _tolerances(
             FieldTolerances(
                 reach=reach,
                 tolerances=_floats(tolerance[kept]),
-                terms=_array("i", term_ids[kept]),
-                documents=_array("i", documents[kept]),
+                terms=_array(_narrow(len(order)), term_ids[kept]),
+                documents=_array(_narrow(index.document_count), documents[kept]),
                 weights=_array("i", index.weights[kept]),
                 products=_floats(products[kept]),
-                frequencies=_array("i", index.frequencies[kept]),
+                frequencies=_array(_narrow(tf_bound), index.frequencies[kept]),
             )
         )
     return tuple(made)

@@ -157,6 +157,20 @@ def rebuilt(
 ) -> tuple[dict[str, bytes], LightState] | None:
     """The search files for items with these tokens (`items(n)` gives item n, needed only
     where its token changed), and the state to keep; None where the full weighing must run."""
+    try:
+        return _rebuilt(state, tokens, items, edition_names, day_pages, coded)
+    except OverflowError:
+        return None  # a term id, document or frequency past what the state's arrays hold
+
+
+def _rebuilt(
+    state: LightState,
+    tokens: Sequence[str],
+    items: Callable[[int], Any],
+    edition_names: dict[str, str],
+    day_pages: bool,
+    coded: Callable[[list[str]], str],
+) -> tuple[dict[str, bytes], LightState] | None:
     changed = state.changed_items(tokens)
     if changed is None:
         return None
@@ -191,16 +205,20 @@ def rebuilt(
     for term_id, f, k in dirty:
         weighing.weigh(term_id, f, k)
     moved_weights = tuple(weighing.moved(f, reach) for f, reach in enumerate(reaches))
-    first = _firsts(patch, doc_major, term_major)
-    numbers, rows = _rows(patch, term_major, first, weighing.changed)
-    terms = tuple(patch.vocabulary[t] for t in term_major.order)
+    first, kept_order = _firsts(patch, doc_major, term_major)
+    if kept_order and term_major.order == state.order:
+        numbers = state.numbers
+    else:
+        met = sorted(term_major.order, key=first.__getitem__)
+        number_of = {t: n for n, t in enumerate(met)}
+        numbers = array("q", (number_of[t] for t in term_major.order))
+    rows = _rows(patch, term_major, numbers, weighing.changed)
+    terms = tuple(map(patch.vocabulary.__getitem__, term_major.order))
     starts = term_major.run_starts
-    sizes = (
-        term_size(term, starts[(r + 1) * WIDTH] - starts[r * WIDTH]) for r, term in enumerate(terms)
-    )
+    postings = map(sub, starts[WIDTH::WIDTH], starts[:-1:WIDTH])
     files = files_of_rows(
         rows,
-        list(accumulate(sizes, initial=0)),
+        list(accumulate(map(term_size, terms, postings), initial=0)),
         _Shape(tuple(FIELDS), documents, terms),
         patch.card_texts,
         patch.meta,
@@ -269,6 +287,8 @@ class _Patch:
         # Each term met in an edited document, with its first posting there, new order.
         self.firsts: dict[int, int] = {}
         self.edited_documents: set[int] = set()
+        # (term id, field, document) -> the frequency an edited document's posting had.
+        self.was: dict[tuple[int, int, int], int] = {}
 
     def term_id(self, term: str) -> int:
         if self.ids is None:
@@ -302,7 +322,8 @@ class _DocMajor:
 
 def _doc_major(patch: _Patch, described: dict[int, ItemSearch]) -> _DocMajor:
     old = patch.old
-    term_ids, field_of, frequencies = array("i"), array("b"), array("i")
+    term_ids, field_of = array(old.term_ids.typecode), array(old.field_of.typecode)
+    frequencies = array(old.frequencies.typecode)
     sizes: dict[int, int] = {}  # edited document -> its postings now
     spans = []
     at = 0
@@ -338,6 +359,7 @@ def _doc_major(patch: _Patch, described: dict[int, ItemSearch]) -> _DocMajor:
     term_ids += old.term_ids[at:]
     field_of += old.field_of[at:]
     frequencies += old.frequencies[at:]
+    _unchanged_left_out(patch)
     item_postings = _moved_offsets(
         old.item_postings, {n: s[2] for n, s in zip(sorted(described), spans, strict=True)}
     )
@@ -355,9 +377,22 @@ def _forget(patch: _Patch, document: int) -> None:
     """Take an edited document's postings out, before its new ones go in."""
     old = patch.old
     for k in range(old.document_postings[document], old.document_postings[document + 1]):
-        term_id = old.term_ids[k]
-        patch.runs.setdefault((term_id, old.field_of[k]), {})[document] = 0
+        term_id, f = old.term_ids[k], old.field_of[k]
+        patch.runs.setdefault((term_id, f), {})[document] = 0
+        patch.was[term_id, f, document] = old.frequencies[k]
         patch.term_postings[term_id] -= 1
+
+
+def _unchanged_left_out(patch: _Patch) -> None:
+    """Leave out of the edit's runs the postings it left as they were: their terms' rows
+    change only where their weights do."""
+    for run, postings in list(patch.runs.items()):
+        term_id, f = run
+        for document, frequency in list(postings.items()):
+            if patch.was.get((term_id, f, document)) == frequency:
+                del postings[document]
+        if not postings:
+            del patch.runs[run]
 
 
 def _moved_offsets(offsets: array[int], sizes: dict[int, int]) -> array[int]:
@@ -381,11 +416,13 @@ class _TermMajor:
     """The index term-major, the edit's runs merged in; weights of new postings are -1 until
     weighed."""
 
-    def __init__(self, order: tuple[int, ...]) -> None:
+    def __init__(self, order: tuple[int, ...], like: LightState) -> None:
         self.order = order
         self.rank = {t: r for r, t in enumerate(order)}
         self.run_starts = array("q", [0])
-        self.positions, self.tfs, self.weights = array("i"), array("i"), array("i")
+        self.positions = array(like.positions.typecode)
+        self.tfs = array(like.tfs.typecode)
+        self.weights = array(like.weights.typecode)
 
     def at(self, term_id: int, field: int, document: int) -> int:
         """Where a posting lies, or -1 where there is none."""
@@ -405,7 +442,7 @@ def _term_major(patch: _Patch, present: list[int]) -> _TermMajor:
         order = old.order
     else:
         order = tuple(_in_js_order(present, patch.vocabulary))
-    made = _TermMajor(order)
+    made = _TermMajor(order, old)
     touched = {term for term, _ in patch.runs}
     starts = old.run_starts
     positions, tfs, weights = made.positions, made.tfs, made.weights
@@ -566,8 +603,10 @@ def _thousandths(weight: float) -> int:
     return round(scaled)
 
 
-def _firsts(patch: _Patch, doc_major: _DocMajor, term_major: _TermMajor) -> array[int]:
-    """Where each term's first posting lies in the Builder's order now (ABSENT for none)."""
+def _firsts(patch: _Patch, doc_major: _DocMajor, term_major: _TermMajor) -> tuple[array[int], bool]:
+    """Where each term's first posting lies in the Builder's order now (ABSENT for none), and
+    whether every term's first posting only moved with the postings before it (then the
+    terms' order of first postings, their vector indexes, is the last build's)."""
     old = patch.old
     spans = doc_major.spans
     ends = [stop for _, stop, _ in spans]
@@ -584,6 +623,7 @@ def _firsts(patch: _Patch, doc_major: _DocMajor, term_major: _TermMajor) -> arra
     terms = set(patch.firsts)
     for begin, end, _ in spans:
         terms.update(old.term_ids[begin:end])
+    kept = True
     for t in terms:
         candidates = [patch.firsts[t]] if t in patch.firsts else []
         at = old.first[t] if t < len(old.first) else ABSENT
@@ -594,7 +634,8 @@ def _firsts(patch: _Patch, doc_major: _DocMajor, term_major: _TermMajor) -> arra
             if outside is not None:
                 candidates.append(outside)
         first[t] = min(candidates) if candidates else ABSENT
-    return first
+        kept = kept and at != ABSENT and first[t] == at + shifts[bisect_right(ends, at)]
+    return first, kept
 
 
 def _first_outside(
@@ -625,15 +666,12 @@ def _first_outside(
 def _rows(
     patch: _Patch,
     term_major: _TermMajor,
-    first: array[int],
+    numbers: array[int],
     changed: dict[tuple[int, int], list[int] | None],
-) -> tuple[array[int], list[str]]:
-    """Each term's vector index (the order the Builder first met it in) and row: the last
-    build's, with its number and changed runs' text made anew."""
+) -> list[str]:
+    """Each term's row, given its vector index: the last build's, with its number and its
+    changed runs' text made anew."""
     order = term_major.order
-    met = sorted(order, key=first.__getitem__)
-    number_of = {t: n for n, t in enumerate(met)}
-    numbers = array("q", (number_of[t] for t in order))
     old = patch.old
     old_rank = {t: r for r, t in enumerate(old.order)}
     touched = {term for term, _ in patch.runs}
@@ -667,7 +705,7 @@ def _rows(
                         numbers_text[k - a] = str(weights[k])
                     runs[f] = run[:cut] + ",".join(numbers_text) + "]"
         rows.append(head + "," + str(number) + "," + ",".join(runs) + "]")
-    return numbers, rows
+    return rows
 
 
 def _runs_of(row: str, at: int) -> list[str]:

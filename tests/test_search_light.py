@@ -207,3 +207,22 @@ def test_a_rebuild_after_a_one_file_edit_never_imports_numpy(tmp_path: Path) -> 
     modules = imported()
     assert "pipeline.search_light" in modules
     assert "numpy" not in modules
+
+
+def test_a_value_past_what_the_states_arrays_hold_is_left_to_the_full_weighing(
+    items: list[Item], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Frequencies are kept in 16 bits where they fit: a word written 70,000 times does not."""
+    _, light = _full(items)
+    assert light.tfs.typecode == "H"
+    # Wherever the average goes, the tolerances would cover it.
+    monkeypatch.setattr(search_light, "MAX_DRIFT", float("inf"))
+    monkeypatch.setattr(search_light, "MOST_REWEIGHED", 10**9)
+    unbounded = tuple(replace(t, reach=float("inf")) for t in light.tolerances)
+    light = replace(light, tolerances=unbounded)
+    repeated = [*items]
+    repeated[0] = replace(items[0], abstract_text=" ".join(["lengthy"] * 70_000))
+    tokens = [token(item) for item in repeated]
+    with pytest.raises(OverflowError):
+        search_light._rebuilt(light, tokens, repeated.__getitem__, EDITIONS, False, front_coded)
+    assert _patched(light, repeated) is None
