@@ -67,16 +67,11 @@ def _list_script_size(key: str, texts: Sequence[str]) -> int:
     """len(_script_of(key, "[" + ",".join(texts) + "]")), without making it."""
     size = len(_script_of(key, "")) + 2 + max(len(texts) - 1, 0)
     joined = "".join(texts)
-    if joined.isascii():  # most often: then each text's size is its length
+    # isascii() is a flag the string keeps: most texts need no encoding to be measured.
+    if joined.isascii():
         return size + len(joined)
-    for text in texts:
-        # isascii() is a flag the string keeps: most texts need no encoding to be measured.
-        if text.isascii():
-            size += len(text)
-        else:
-            escaped = text.count("\u2028") + text.count("\u2029")
-            size += len(text.encode("utf-8")) + 3 * escaped
-    return size
+    escaped = joined.count("\u2028") + joined.count("\u2029")
+    return size + len(joined.encode("utf-8")) + 3 * escaped
 
 
 _DIGITS = "0123456789abcdefghijklmnopqrstuvwxyz"

@@ -29,7 +29,7 @@ import math
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
-from itertools import accumulate
+from itertools import accumulate, compress
 from json.encoder import encode_basestring
 from operator import sub
 from typing import Any
@@ -193,7 +193,7 @@ def _rebuilt(
         if moved > MAX_DRIFT * reference or moved >= state.tolerances[f].reach:
             return None
         drift.append(moved)
-    present = [t for t, count in enumerate(patch.term_postings) if count]
+    present = list(compress(range(len(patch.term_postings)), patch.term_postings))
     if len(patch.vocabulary) > VOCABULARY_FACTOR * len(present) + VOCABULARY_SLACK:
         return None
     term_major = _term_major(patch, present)
@@ -266,8 +266,13 @@ class _Shape:
 
 
 def _totals(lengths: array[int]) -> list[int]:
-    """Each field's length summed over the documents holding terms in it."""
-    return [sum(length for length in lengths[f::WIDTH] if length >= 0) for f in range(WIDTH)]
+    """Each field's length summed over the documents holding terms in it: those without count
+    -1 each."""
+    totals = []
+    for f in range(WIDTH):
+        column = lengths[f::WIDTH]
+        totals.append(sum(column) + column.count(-1))
+    return totals
 
 
 class _Patch:
@@ -577,14 +582,24 @@ class _Weighing:
         terms, documents = tolerances.terms, tolerances.documents
         dirty_terms, dirty_documents = self.dirty_terms, self.dirty_documents
         lengths, average, boost = self.patch.lengths, self.averages[f], BOOSTS[f]
+        products, frequencies, weights = (
+            tolerances.products,
+            tolerances.frequencies,
+            tolerances.weights,
+        )
+        # The loop of a patch's longest part, kept lean: _thousandths inlined, and an int
+        # frequency added to a float as its float would be.
         for n in range(reach):
             term_id, document = terms[n], documents[n]
             if term_id in dirty_terms or document in dirty_documents:
                 continue
-            tf = float(tolerances.frequencies[n])
             norm = K1 * (1 - B + B * (lengths[document * WIDTH + f] / average))
-            made = _thousandths(tolerances.products[n] / (norm + tf) * boost)
-            full = tolerances.weights[n]
+            weight = products[n] / (norm + frequencies[n]) * boost
+            scaled = weight * 1000.0
+            made = round(scaled)
+            if abs(scaled - made) > NEAR_HALF:
+                made = _thousandths(weight)
+            full = weights[n]
             if made == moved.get(n, full):
                 continue
             self._changed(term_id, f, self.term_major.at(term_id, f, document), made)
@@ -593,6 +608,11 @@ class _Weighing:
             else:
                 moved[n] = made
         return moved
+
+
+# Past this distance from the nearest integer, a weight in thousandths is left to _thousandths:
+# wider than its window of a millionth around a half.
+NEAR_HALF = 0.49999
 
 
 def _thousandths(weight: float) -> int:
