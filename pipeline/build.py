@@ -97,8 +97,8 @@ def _check(
     """check(), and the read cache, unsaved: a build saves it while its heavy stages run.
     An `early` search worker (early_search.py) surveys the content folder meanwhile."""
     # Imported here, not above: a rebuild forks its early search worker first, which needs
-    # none of them (PyYAML, markdown-it-py, nh3, tomllib), and imports its own (numpy)
-    # meanwhile.
+    # none of them (PyYAML, markdown-it-py, nh3, tomllib), and imports its own (the search
+    # stage's) meanwhile.
     from .config import find_config, load_config
     from .program import assemble
     from .read import read_content

@@ -1,12 +1,12 @@
 """The search stage, begun before the content is read.
 
-On a rebuild the search stage is the longest, and a quarter of it is making ready: importing
-numpy and loading the last build's state (search_state.py). A worker forked before the content
-is read does that on the core the reading leaves idle, after surveying the content folder for
-the read cache (read_cache.survey) while the build loads that cache. Once the Program is read,
-the build offers it the items' tokens and the items read afresh, and goes on; the worker asks
-for any other item its state lacks, and writes its files into the staging folder like any
-worker (parallel.Early).
+On a rebuild much of the search stage is making ready: loading the last build's state
+(search_light.py), and importing numpy should the index need weighing whole. A worker forked
+before the content is read does that on the core the reading leaves idle, after surveying the
+content folder for the read cache (read_cache.survey) while the build loads that cache. Once
+the Program is read, the build offers it the items' tokens and the items read afresh, and goes
+on; the worker asks for any other item its state lacks, and writes its files into the staging
+folder like any worker (parallel.Early).
 """
 
 from __future__ import annotations
@@ -110,7 +110,7 @@ def settle(early: Early, program: Program, wait: bool) -> bool | None:
 
 def _serve(content_dir: Path, folder: Path, talk: Talk) -> Sunk | None:
     talk.reply(survey(content_dir))
-    from .search_index import SearchInputs, SearchStage  # numpy and the rest, imported here
+    from .search_index import SearchInputs, SearchStage  # and what they import, here
 
     with cache_folder(folder):
         stage = SearchStage()

@@ -97,6 +97,19 @@ def front_coded(terms: list[str]) -> str:
     return "\n".join(lines)
 
 
+def front_coded_with(known: Mapping[str, str], used: dict[str, str]) -> Callable[[list[str]], str]:
+    """front_coded, taking each range's text from `known` (the last build's, under the terms it
+    codes) where it is there: the term list changes only with the site's vocabulary. Every
+    text given goes into `used`, to be known to the next build."""
+
+    def coded(terms: list[str]) -> str:
+        key = "\n".join(terms)
+        text = used[key] = known.get(key) or front_coded(terms)
+        return text
+
+    return coded
+
+
 def front_decoded(text: str) -> list[str]:
     terms: list[str] = []
     previous = b""

@@ -1,7 +1,7 @@
 """The search stage's full weighing, with numpy: every posting weighed afresh (fast_index), the
-files cut from the whole (search_shards), and both states kept for the next build: the one this
-weighing splices from (search_state.py) and the one a rebuild patches without numpy
-(search_light.py)."""
+files cut from the whole (search_shards), and the state kept for the next build, which both a
+full weighing (as a search_state.SearchState, what each item gives the search) and a patch
+without numpy (search_light) start from."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from .cache import Store
 from .fast_index import BuilderPostings, TermArrays, known_words, weigh
 from .parallel import after_result
 from .search_docs import FIELD_ALIASES, FIELDS, ItemSearch
-from .search_files import front_coded
+from .search_files import front_coded_with
 from .search_light import ABSENT, MOST_REWEIGHED, WIDTH, FieldTolerances, LightState
 from .search_shards import row_key, shard_files
 from .search_state import SearchState, assemble, compacted
@@ -58,15 +58,8 @@ class FullStage:
         the items `missing` names."""
         state = assemble(list(FIELDS), range(len(tokens)), tokens, describe, self.previous)
         index = weigh(FIELDS, state.postings)
-        # The manifest's term list changes only with the site's vocabulary: each range's text
-        # is kept under the terms it codes.
         ranges: dict[str, str] = {}
-        known_ranges = self.known_ranges
-
-        def coded(terms: list[str]) -> str:
-            key = "\n".join(terms)
-            text = ranges[key] = known_ranges.get(key) or front_coded(terms)
-            return text
+        coded = front_coded_with(self.known_ranges, ranges)
 
         files = shard_files(
             index,

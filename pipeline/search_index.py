@@ -26,7 +26,7 @@ from .search_docs import (
     search_docs,
     to_ref,
 )
-from .search_files import front_coded
+from .search_files import front_coded_with
 from .search_light import LightState, rebuilt
 from .search_terms import FieldCounts, known_words, learn_words
 from .stemmer import lunr_stemmer
@@ -165,12 +165,7 @@ class SearchStage:
         light, store = self.light, self.store
         if light is not None and store is not None:
             ranges: dict[str, str] = {}
-            known_ranges = self.known_ranges
-
-            def coded(terms: list[str]) -> str:
-                key = "\n".join(terms)
-                text = ranges[key] = known_ranges.get(key) or front_coded(terms)
-                return text
+            coded = front_coded_with(self.known_ranges, ranges)
 
             made = rebuilt(
                 light, inputs.tokens, items.__getitem__, edition_names, inputs.day_pages, coded

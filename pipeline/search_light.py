@@ -9,12 +9,16 @@ the last index as flat arrays, both in the Builder's order (documents, then fiel
 field's terms first-seen) and term-major as the files hold it, with what tells which weights
 can move:
 - `tolerances`: per field, how far the field's average length may move from where the last
-  full weighing (search_full.py) left it before a posting's rounded weight might change, in
-  ascending order. An average that moved by d moves only the postings of tolerance at most d,
-  a prefix found by bisection. Worked out with a margin of a tenth on the weight's slope, which
-  holds while the average stays within MAX_DRIFT of its reference.
-- `dirty`: postings weighed again since the full weighing (an edited document's, a term's
-  whose count moved): their tolerances no longer hold, so they are weighed again every time.
+  full weighing (search_full.py) left it before a posting's rounded weight might change, for
+  the MOST_REWEIGHED postings of least tolerance, in ascending order. Once the average has
+  moved at most d since (`drift`), only the postings of tolerance at most d can have moved: a
+  prefix, found by bisection, weighed again from their numerators kept beside them. Worked
+  out with a margin of a tenth on the weight's slope, which holds while the average stays
+  within MAX_DRIFT of its reference. `moved` notes those whose weight is not the full
+  weighing's now.
+- `dirty_terms` and `dirty_documents`: the terms whose count of postings moved, and the
+  edited documents, since the full weighing. Their postings' tolerances no longer hold: they
+  are all weighed again every time.
 
 Each weight is computed with the full weighing's floating-point operations in its order, so
 the files are byte for byte a full build's; tests/test_search_light.py compares them over
@@ -37,7 +41,7 @@ from typing import Any
 from .records import record, replace
 from .search_docs import FIELD_ALIASES, FIELDS, ItemSearch, item_search
 from .search_files import DocMeta, files_of_rows, term_size
-from .search_terms import K1, B, FieldCounts, _in_js_order
+from .search_terms import K1, B, _in_js_order
 
 WIDTH = len(FIELDS)
 BOOSTS = tuple(float(boost) for boost in FIELDS.values())
@@ -129,22 +133,6 @@ class LightState:
             n for n, (a, b) in enumerate(zip(self.item_tokens, tokens, strict=True)) if a != b
         ]
         return changed if len(changed) <= MOST_ITEMS else None
-
-    def item_search(self, number: int) -> ItemSearch:
-        """What item `number` gave the search, as its describing did (search_docs.item_search)."""
-        first, stop = self.item_documents[number], self.item_documents[number + 1]
-        counts: list[dict[str, FieldCounts]] = []
-        for document in range(first, stop):
-            fields: dict[str, FieldCounts] = {}
-            per_field: list[dict[str, int]] = [{} for _ in FIELDS]
-            for k in range(self.document_postings[document], self.document_postings[document + 1]):
-                per_field[self.field_of[k]][self.vocabulary[self.term_ids[k]]] = self.frequencies[k]
-            for f, name in enumerate(FIELDS):
-                length = self.lengths[document * WIDTH + f]
-                # A field without terms is as long as its stop words: it counts for nothing.
-                fields[name] = (per_field[f], max(length, 0))
-            counts.append(fields)
-        return ItemSearch(self.card_texts[first:stop], self.meta[first:stop], tuple(counts))
 
 
 def rebuilt(
