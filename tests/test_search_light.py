@@ -226,3 +226,64 @@ def test_a_value_past_what_the_states_arrays_hold_is_left_to_the_full_weighing(
     with pytest.raises(OverflowError):
         search_light._rebuilt(light, tokens, repeated.__getitem__, EDITIONS, False, front_coded)
     assert _patched(light, repeated) is None
+
+
+@pytest.mark.parametrize("parallel", [False, True])
+def test_a_run_of_rebuilds_each_writes_what_a_plain_build_writes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, parallel: bool
+) -> None:
+    """Edits one after another, patched or weighed whole in turn (a paper added is left to the
+    full weighing), in a real build, with its early search worker or in one process: each
+    rebuild's site is byte for byte a build's from no cache."""
+    from pipeline import read_cache
+    from pipeline.build import build
+
+    from .test_rebuild import _assert_a_plain_build_writes_the_same
+
+    site = tmp_path / "site"
+    content = generate(site, 320)
+    config = site / "pipeline.toml"
+    out = tmp_path / "dist"
+    monkeypatch.delenv("PIPELINE_NO_CACHE", raising=False)
+    monkeypatch.setattr(read_cache, "RACY_NANOSECONDS", 0)
+    if not parallel:
+        monkeypatch.setenv("PIPELINE_NO_PARALLEL", "1")
+    # What each build's search stage did (seen here only when it runs in this process).
+    patched: list[bool] = []
+    original = search_light.rebuilt
+
+    def noting(*args: Any) -> Any:
+        made = original(*args)
+        patched.append(made is not None)
+        return made
+
+    monkeypatch.setattr(search_light, "rebuilt", noting)
+    import pipeline.search_index
+
+    monkeypatch.setattr(pipeline.search_index, "rebuilt", noting)
+    files = sorted(content.rglob("*.md"))
+    with_papers = next(f for f in files if "papers:" in f.read_text(encoding="utf-8"))
+
+    def appended(path: Path, text: str) -> None:
+        path.write_text(path.read_text(encoding="utf-8") + text, encoding="utf-8")
+
+    def paper_added(path: Path) -> None:
+        text = path.read_text(encoding="utf-8")
+        paper = '    - title: "One paper more"\n      authors: "A. Author"\n'
+        path.write_text(text.replace("papers:\n", "papers:\n" + paper, 1), encoding="utf-8")
+
+    edits = [
+        lambda: appended(files[100], "\nRevised.\n"),
+        lambda: appended(files[7], "\nQuokkaberry zyzzogeton.\n"),
+        lambda: paper_added(with_papers),
+        lambda: appended(files[200], "\nRevised again, quokkaberry.\n"),
+    ]
+    build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
+    for number, edit in enumerate(edits):
+        edit()
+        build(BuildOptions(content_dir=content, out_dir=out, config_path=config))
+        plain = tmp_path / f"plain-{number}"
+        _assert_a_plain_build_writes_the_same(monkeypatch, content, config, out, plain)
+    if not parallel:
+        # The cold build has no state; the paper added makes the full weighing run.
+        assert patched == [True, True, False, True]
