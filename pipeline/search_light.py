@@ -145,20 +145,6 @@ def rebuilt(
 ) -> tuple[dict[str, bytes], LightState] | None:
     """The search files for items with these tokens (`items(n)` gives item n, needed only
     where its token changed), and the state to keep; None where the full weighing must run."""
-    try:
-        return _rebuilt(state, tokens, items, edition_names, day_pages, coded)
-    except OverflowError:
-        return None  # a term id, document or frequency past what the state's arrays hold
-
-
-def _rebuilt(
-    state: LightState,
-    tokens: Sequence[str],
-    items: Callable[[int], Any],
-    edition_names: dict[str, str],
-    day_pages: bool,
-    coded: Callable[[list[str]], str],
-) -> tuple[dict[str, bytes], LightState] | None:
     changed = state.changed_items(tokens)
     if changed is None:
         return None
@@ -172,7 +158,10 @@ def _rebuilt(
     if not documents:
         return None
     patch = _Patch(state)
-    doc_major = _doc_major(patch, described)
+    try:
+        doc_major = _doc_major(patch, described)
+    except OverflowError:
+        return None  # a term id or frequency past what the state's arrays hold
     averages = tuple(total / documents for total in _totals(patch.lengths))
     drift = []
     for f in range(WIDTH):
@@ -184,7 +173,10 @@ def _rebuilt(
     present = list(compress(range(len(patch.term_postings)), patch.term_postings))
     if len(patch.vocabulary) > VOCABULARY_FACTOR * len(present) + VOCABULARY_SLACK:
         return None
-    term_major = _term_major(patch, present)
+    try:
+        term_major = _term_major(patch, present)
+    except OverflowError:
+        return None  # a frequency past what the state's arrays hold
     weighing = _Weighing(patch, doc_major, term_major, averages, documents)
     dirty = weighing.dirty()
     reaches = [bisect_right(state.tolerances[f].tolerances, drift[f]) for f in range(WIDTH)]

@@ -27,9 +27,9 @@ from pipeline.search_full import light_state
 from pipeline.search_index import FIELD_ALIASES, FIELDS, _item_search
 from pipeline.search_light import LightState, rebuilt
 from pipeline.search_shards import shard_files
-from pipeline.search_state import SearchState, assemble
 
 from .test_search import FIXTURE
+from .test_search_state import _state
 
 EDITIONS = {"e": "E"}
 
@@ -41,10 +41,6 @@ def _full(items: list[Item]) -> tuple[dict[str, bytes], LightState]:
     memo: dict[str, Any] = {}
     files = shard_files(index, state.card_texts, state.meta, FIELD_ALIASES, EDITIONS, memo=memo)
     return files, light_state(state, index, tuple(memo["rows"][4]))
-
-
-def _state(items: list[Item]) -> SearchState:
-    return assemble(list(FIELDS), items, [token(i) for i in items], _item_search)
 
 
 def _patched(light: LightState, items: list[Item]) -> tuple[dict[str, bytes], LightState] | None:
@@ -222,9 +218,8 @@ def test_a_value_past_what_the_states_arrays_hold_is_left_to_the_full_weighing(
     light = replace(light, tolerances=unbounded)
     repeated = [*items]
     repeated[0] = replace(items[0], abstract_text=" ".join(["lengthy"] * 70_000))
-    tokens = [token(item) for item in repeated]
     with pytest.raises(OverflowError):
-        search_light._rebuilt(light, tokens, repeated.__getitem__, EDITIONS, False, front_coded)
+        search_light._doc_major(search_light._Patch(light), {0: _item_search(repeated[0])})
     assert _patched(light, repeated) is None
 
 
