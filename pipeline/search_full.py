@@ -36,7 +36,9 @@ class FullStage:
     """The search stage weighing every posting, splicing what each item gives the search
     from the last build's state (a LightState, read as search_state.SearchState)."""
 
-    def __init__(self, store: Store | None, light: LightState | None, known_ranges: dict[str, str]):
+    def __init__(
+        self, store: Store | None, light: LightState | None, known_ranges: dict[str, str]
+    ) -> None:
         self.store = store
         self.previous = _search_state(light) if light is not None else None
         self.memo: dict[str, Any] = {"rows": _rows_memo(light) if light is not None else None}
